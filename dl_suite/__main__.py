@@ -1,0 +1,3 @@
+from dl_suite.cli.main import main
+
+raise SystemExit(main())

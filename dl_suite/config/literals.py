@@ -1,0 +1,68 @@
+"""Safe parsing of the Python-like literals found in INI configs (never `eval`)."""
+
+import ast
+import re
+
+_BARE_WORD = re.compile(r"^[A-Za-z0-9_./\\:~\-]+$")
+
+
+class LiteralError(ValueError):
+    """A value that is neither a Python literal nor a bare word; `suggestion` may hold a fix."""
+
+    def __init__(self, text, reason, suggestion=None):
+        self.text = text
+        self.reason = reason
+        self.suggestion = suggestion
+        super().__init__(reason)
+
+
+def _plain(value):
+    """Tuples become lists so the JSON Schema sees arrays."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _suggest(text):
+    """Guesses the intended literal for common typos (`[90. 180, 270,]` -> `[90, 180, 270]`)."""
+    fixed = re.sub(r"(\d)\.\s+(\d)", r"\1, \2", text)
+    fixed = re.sub(r",\s*([\]\)])", r"\1", fixed)
+    if fixed == text:
+        return None
+    try:
+        return repr(_plain(ast.literal_eval(fixed)))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def parse_literal(text):
+    """Parses one INI value.
+
+    Python literals (`True`, `16`, `0.3`, `(3, 3)`, `["dice_coef"]`, `"text"`, `None`) are parsed
+    with `ast.literal_eval`; an unquoted bare word or path (`./models`) is kept as a string.
+
+    Raises:
+        LiteralError: the value looks like a literal but is malformed.
+    """
+    text = text.strip()
+    if text == "":
+        return None
+    try:
+        return _plain(ast.literal_eval(text))
+    except (ValueError, SyntaxError) as exc:
+        if _BARE_WORD.match(text) and not text[0].isdigit():
+            return text
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        reason = getattr(exc, "msg", None) or str(exc)
+        raise LiteralError(text, reason, _suggest(text)) from None
+
+
+def parse_override(text):
+    """Parses a `--set` value: a literal if it is one, else the raw string."""
+    try:
+        return parse_literal(text)
+    except LiteralError:
+        return text.strip()

@@ -1,0 +1,106 @@
+"""Finding image/mask pairs on disk: by base name, or by the legacy `raw_NNN <-> instance_ids_NNN`."""
+
+import re
+from pathlib import Path
+
+from dl_suite.errors import DataError
+from dl_suite.io.images import is_image_file
+
+# Sub-folder layouts understood under a single `datapath`.
+LAYOUTS = (("images", "masks"), ("inputs", "labels"), ("image", "label"), ("image", "mask"))
+_LEGACY_PREFIXES = (("raw_", "instance_ids_"), ("raw_", "labels_"), ("raw_", "label_"))
+_MASK_SUFFIXES = ("_mask", "_masks", "_label", "_labels", "-mask", "_seg")
+
+
+def list_images(folder):
+    """Sorted image files of a folder (or a single image file); clear error if there are none."""
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise DataError(f"Folder not found: '{folder}'. Check the path in your config.")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"No images (.tif, .png, .jpg) found in '{folder}'.")
+    return files
+
+
+def _pair_key(path):
+    stem = path.stem
+    for image_prefix, mask_prefix in _LEGACY_PREFIXES:
+        if stem.startswith(mask_prefix):
+            return stem[len(mask_prefix):]
+        if stem.startswith(image_prefix):
+            return stem[len(image_prefix):]
+    for suffix in _MASK_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def find_pairs(image_dir, mask_dir):
+    """Pairs the images of `image_dir` with the masks of `mask_dir` by base name.
+
+    `01.png <-> 01.png`, `cell_7.tif <-> cell_7_mask.png` and `raw_000.tif <->
+    instance_ids_000.tif` all pair.
+
+    Returns:
+        list of (image_path, mask_path), sorted by image name.
+
+    Raises:
+        DataError: a folder is missing or empty, or some files have no partner (they are named).
+    """
+    images = list_images(image_dir)
+    masks = list_images(mask_dir)
+    by_key = {}
+    for mask in masks:
+        key = _pair_key(mask)
+        if key in by_key:
+            raise DataError(f"Two masks pair with the same image name '{key}': '{by_key[key].name}' and '{mask.name}'.")
+        by_key[key] = mask
+    pairs, lonely_images = [], []
+    for image in images:
+        mask = by_key.pop(_pair_key(image), None)
+        if mask is None:
+            lonely_images.append(image.name)
+        else:
+            pairs.append((image, mask))
+    if lonely_images or by_key:
+        parts = []
+        if lonely_images:
+            parts.append(f"images without a mask in '{mask_dir}': {_names(lonely_images)}")
+        if by_key:
+            parts.append(f"masks without an image in '{image_dir}': {_names(sorted(m.name for m in by_key.values()))}")
+        raise DataError("Image/mask pairs do not match: " + "; ".join(parts) + ". Masks are paired with images by file name.")
+    return pairs
+
+
+def _names(names, limit=8):
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def resolve_split_dirs(image_dir=None, mask_dir=None, datapath=None, what="training"):
+    """Returns (image_dir, mask_dir) from either explicit folders or one folder with a known layout."""
+    if image_dir and mask_dir:
+        return Path(image_dir), Path(mask_dir)
+    if datapath:
+        root = Path(datapath)
+        if not root.is_dir():
+            raise DataError(f"The {what} folder '{root}' does not exist. Check the path in your config.")
+        for images, masks in LAYOUTS:
+            if (root / images).is_dir() and (root / masks).is_dir():
+                return root / images, root / masks
+        raise DataError(
+            f"The {what} folder '{root}' must contain one of these sub-folder pairs: "
+            + ", ".join(f"{a}/ + {b}/" for a, b in LAYOUTS) + "."
+        )
+    if image_dir or mask_dir:
+        missing = "mask_datapath" if image_dir else "image_datapath"
+        raise DataError(f"The {what} data needs both image_datapath and mask_datapath; {missing} is not set.")
+    return None
+
+
+def natural_key(path):
+    """Sort key that orders `img2` before `img10`."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", Path(path).name)]

@@ -1,0 +1,217 @@
+"""Losses against numpy references, edge cases, serialization."""
+
+import numpy as np
+import pytest
+import keras
+from scipy import ndimage
+
+from dl_suite import losses as L
+from dl_suite.registry import UnknownNameError
+
+EPS = 1e-7
+RNG = np.random.default_rng(0)
+
+
+def _binary(shape=(2, 32, 32)):
+    true = (RNG.random(shape + (1,)) > 0.6).astype("float32")
+    prob = RNG.random(shape + (1,)).astype("float32")
+    return true, prob
+
+
+def _multi(shape=(2, 32, 32), classes=3):
+    true = RNG.integers(0, classes, shape + (1,)).astype("float32")
+    logits = RNG.normal(size=shape + (classes,))
+    prob = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return true, prob.astype("float32")
+
+
+def _onehot(true, prob):
+    if prob.shape[-1] == 1:
+        return true
+    return np.eye(prob.shape[-1], dtype="float32")[true[..., 0].astype(int)]
+
+
+def np_ce(true, prob):
+    t, p = _onehot(true, prob), np.clip(prob, EPS, 1 - EPS)
+    if p.shape[-1] == 1:
+        return -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    return -(t * np.log(p)).sum(-1, keepdims=True)
+
+
+def np_terms(true, prob):
+    t, p = _onehot(true, prob), np.clip(prob, EPS, 1 - EPS)
+    tp = (t * p).sum((1, 2))
+    fp = ((1 - t) * p).sum((1, 2))
+    fn = (t * (1 - p)).sum((1, 2))
+    fg = slice(None) if p.shape[-1] == 1 else slice(1, None)
+    return tp[:, fg], fp[:, fg], fn[:, fg]
+
+
+def np_dice(true, prob, s=1.0):
+    tp, fp, fn = np_terms(true, prob)
+    return (1 - (2 * tp + s) / (2 * tp + fp + fn + s)).mean(-1)
+
+
+def np_iou(true, prob, s=1.0):
+    tp, fp, fn = np_terms(true, prob)
+    return (1 - (tp + s) / (tp + fp + fn + s)).mean(-1)
+
+
+def np_tversky_index(true, prob, a=0.3, b=0.7, s=1.0):
+    tp, fp, fn = np_terms(true, prob)
+    return (tp + s) / (tp + a * fp + b * fn + s)
+
+
+def np_focal(true, prob, gamma=2.0, alpha=0.25):
+    p = np.clip(prob, EPS, 1 - EPS)
+    if p.shape[-1] == 1:
+        pt = np.where(true == 1, p, 1 - p)
+        at = np.where(true == 1, alpha, 1 - alpha)
+        return (-at * (1 - pt) ** gamma * np.log(pt)).mean((1, 2, 3))
+    t = _onehot(true, prob)
+    return (-alpha * (t * (1 - p) ** gamma * np.log(p)).sum(-1)).mean((1, 2))
+
+
+def np_ssim(true, prob, size=11, sigma=1.5):
+    c1, c2 = 0.01**2, 0.03**2
+    x = np.arange(size) - (size - 1) / 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    g /= g.sum()
+    k = np.outer(g, g)
+    out = []
+    for b in range(true.shape[0]):
+        vals = []
+        for c in range(true.shape[-1]):
+            def blur(a):
+                return ndimage.correlate(a, k, mode="constant")[
+                    size // 2: a.shape[0] - size // 2, size // 2: a.shape[1] - size // 2
+                ]
+            t, p = true[b, ..., c].astype("float64"), prob[b, ..., c].astype("float64")
+            mt, mp = blur(t), blur(p)
+            vt, vp, cv = blur(t * t) - mt**2, blur(p * p) - mp**2, blur(t * p) - mt * mp
+            vals.append(((2 * mt * mp + c1) * (2 * cv + c2)) / ((mt**2 + mp**2 + c1) * (vt + vp + c2)))
+        out.append(np.mean(vals))
+    return np.array(out)
+
+
+def _value(name, true, prob, **params):
+    return float(L.get_loss(name, **params)(true, prob))
+
+
+@pytest.mark.parametrize("data", [_binary, _multi])
+def test_losses_match_numpy(data):
+    true, prob = data()
+    p = np.clip(prob, EPS, 1 - EPS)
+    ce = np_ce(true, prob).mean()
+    refs = {
+        "bce": ce,
+        "sparse_cce": ce,
+        "dice": np_dice(true, prob).mean(),
+        "bce_dice": ce + np_dice(true, prob).mean(),
+        "iou": np_iou(true, prob).mean(),
+        "jaccard": np_iou(true, prob).mean(),
+        "tversky": (1 - np_tversky_index(true, prob)).mean(-1).mean(),
+        "focal_tversky": ((1 - np_tversky_index(true, prob)) ** 0.75).mean(-1).mean(),
+        "focal": np_focal(true, prob).mean(),
+        "basnet_hybrid": (
+            np_ce(true, prob).mean((1, 2, 3))
+            + 1 - np_ssim(_onehot(true, prob), p)
+            + np_iou(true, prob)
+        ).mean(),
+    }
+    for name, ref in refs.items():
+        np.testing.assert_allclose(_value(name, true, prob), ref, rtol=2e-4, err_msg=name)
+
+
+def test_weighted_losses_use_weight_map_and_class_weights():
+    true, prob = _binary()
+    weights = RNG.random(true.shape).astype("float32") * 5
+    y = np.concatenate([true, weights], -1)
+    ce = np_ce(true, prob)
+    np.testing.assert_allclose(_value("weighted_bce", y, prob), (ce * weights).mean(), rtol=1e-4)
+    cw = np.where(true == 1, 10.0, 1.0)
+    np.testing.assert_allclose(
+        _value("weighted_bce", true, prob, class_weights=[1, 10]), (ce * cw).mean(), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        _value("weighted_bce_dice", y, prob),
+        (ce * weights).mean() + np_dice(true, prob).mean(),
+        rtol=1e-4,
+    )
+    # Unweighted losses ignore the weight channel.
+    np.testing.assert_allclose(_value("bce_dice", y, prob), _value("bce_dice", true, prob))
+    np.testing.assert_allclose(_value("sparse_cce", y, prob), _value("sparse_cce", true, prob))
+
+
+def test_categorical_cce_class_weights_multiclass():
+    true, prob = _multi()
+    cw = np.array([1.0, 2.0, 5.0])
+    ref = (np_ce(true, prob)[..., 0] * cw[true[..., 0].astype(int)]).mean()
+    np.testing.assert_allclose(
+        _value("categorical_cce", true, prob, class_weights=cw), ref, rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        _value("sparse_cce", true, prob, class_weights=cw), ref, rtol=1e-4
+    )
+
+
+@pytest.mark.parametrize("fill", [0.0, 1.0])
+def test_edge_cases_are_finite(fill):
+    true = np.full((2, 16, 16, 1), fill, "float32")
+    for prob in (np.zeros_like(true), np.ones_like(true), np.full_like(true, 0.5)):
+        for name in L.LOSSES.names():
+            value = _value(name, true, prob)
+            assert np.isfinite(value), (name, fill)
+    # A perfect empty prediction gives zero overlap loss.
+    if fill == 0.0:
+        assert _value("dice", true, np.zeros_like(true)) < 1e-3  # clipping eps only
+
+
+def test_legacy_aliases_and_errors():
+    assert isinstance(L.get_loss("bce_dice_loss"), L.BCEDiceLoss)
+    assert isinstance(L.get_loss("binary_crossentropy"), L.BinaryCrossEntropy)
+    with pytest.raises(UnknownNameError, match="Did you mean 'bce_dice'"):
+        L.get_loss("bce_dise")
+    with pytest.raises(ValueError, match="accepts only"):
+        L.get_loss("dice", gamma=2)
+    with pytest.raises(ValueError, match="weight map"):
+        L.get_loss("bce")(np.zeros((1, 4, 4, 3), "float32"), np.zeros((1, 4, 4, 1), "float32"))
+
+
+def test_loss_params_from_config():
+    section = {"focal_gamma": 3.0, "focal_alpha": 0.5, "tversky_alpha": 0.4,
+               "tversky_beta": 0.6, "focal_tversky_gamma": 1.5, "class_weights": [1, 2]}
+    assert L.loss_params_from_config("focal", section) == {"gamma": 3.0, "alpha": 0.5}
+    assert L.loss_params_from_config("focal_tversky", section) == {
+        "gamma": 1.5, "alpha": 0.4, "beta": 0.6}
+    assert L.loss_params_from_config("sparse_cce", section) == {"class_weights": [1, 2]}
+    assert L.loss_params_from_config("dice", section) == {}
+
+
+def test_deep_supervision():
+    losses, weights = L.deep_supervision_losses("dice", 3, aux_weights=0.5)
+    assert len(losses) == 3 and weights == [1.0, 0.5, 0.5]
+    with pytest.raises(ValueError, match="auxiliary"):
+        L.deep_supervision_losses("dice", 3, aux_weights=[1.0])
+
+
+@pytest.mark.parametrize("name", ["bce_dice", "focal_tversky", "categorical_cce"])
+def test_serialization_round_trip(name):
+    params = {"class_weights": [1.0, 3.0]} if name == "categorical_cce" else {}
+    loss = L.get_loss(name, **params)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert type(restored) is type(loss)
+    assert restored.get_config() == loss.get_config()
+
+
+def test_trains_in_tiny_model_and_reloads(tmp_path):
+    inputs = keras.Input((16, 16, 1))
+    outputs = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", loss=L.get_loss("weighted_bce_dice", class_weights=[1, 2]))
+    x = RNG.random((2, 16, 16, 1)).astype("float32")
+    y = np.concatenate([(x > 0.5).astype("float32"), np.ones_like(x)], -1)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert reloaded.loss.get_config()["class_weights"] == [1.0, 2.0]

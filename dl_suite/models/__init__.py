@@ -1,0 +1,124 @@
+"""Model zoo: `MODELS` registry, `build_model`, `input_multiple` and compile helpers.
+
+Every builder is a plain function `build_<name>(input_shape, num_classes, *, ...)` whose
+keyword arguments are named like the keys of the config's `model` section, so the trainer
+can pass the whole section: `build_model(cfg["model"]["name"], shape, n, **cfg["model"])`.
+"""
+
+import importlib
+import inspect
+import logging
+
+from dl_suite.models._registry import MODELS, TINY_KWARGS, description, multiple_rule
+
+logger = logging.getLogger(__name__)
+
+# Modules that register builders; imported here so that `MODELS` is complete.
+_BUILDER_MODULES = (
+    "unet",
+)
+for _module in _BUILDER_MODULES:
+    importlib.import_module(f"dl_suite.models.{_module}")
+
+# Layer-name prefixes of encoders, frozen by `freeze_encoder=True`.
+ENCODER_PREFIXES = ("enc", "encoder", "backbone")
+
+__all__ = [
+    "MODELS", "build_model", "input_multiple", "builder_kwargs", "compile_kwargs",
+    "output_names", "describe", "TINY_KWARGS",
+]
+
+
+def builder_kwargs(name, **kwargs):
+    """The subset of `kwargs` that the builder of `name` accepts, with its defaults filled."""
+    builder = MODELS.get(name)
+    params = inspect.signature(builder).parameters
+    accepted = {
+        key: p.default for key, p in params.items()
+        if p.kind is p.KEYWORD_ONLY or (p.default is not p.empty and key != "num_classes")
+    }
+    for key, value in kwargs.items():
+        if key in accepted:
+            accepted[key] = value
+    return accepted
+
+
+def input_multiple(name, **kwargs):
+    """The factor that image height and width must be divisible by for model `name`."""
+    return int(multiple_rule(name)(**builder_kwargs(name, **kwargs)))
+
+
+def build_model(name, input_shape, num_classes=1, **kwargs):
+    """Builds the model registered as `name` (a registry key or a legacy alias).
+
+    Args:
+        name: e.g. "unet", "TensorflowAttentionUNet".
+        input_shape: (height, width, channels), or (time, height, width, channels) for the
+            *_lstm models.
+        num_classes: 1 for a binary mask, more for a softmax over classes.
+        **kwargs: model config keys; keys the builder does not take are ignored.
+            `freeze_encoder=True` freezes the encoder layers after building.
+
+    Returns:
+        An uncompiled `keras.Model`; several outputs ("main", "aux1", ...) with deep
+        supervision, see `compile_kwargs`.
+
+    Raises:
+        UnknownNameError: for an unknown name (with a did-you-mean).
+        ValueError: for a bad value or an input size the model cannot take.
+    """
+    canonical = MODELS.canonical(name)
+    builder = MODELS.get(canonical)
+    kw = builder_kwargs(canonical, **kwargs)
+    kw = {k: v for k, v in kw.items() if k in kwargs}
+    ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder"})
+    if ignored:
+        logger.debug("Model '%s' ignores config keys: %s", canonical, ", ".join(ignored))
+    model = builder(tuple(input_shape), num_classes, **kw)
+    if kwargs.get("freeze_encoder") and "freeze_encoder" not in kw:
+        frozen = freeze_encoder(model)
+        logger.info("Froze %d encoder layers of '%s'.", frozen, canonical)
+    return model
+
+
+def freeze_encoder(model):
+    """Sets `trainable=False` on the encoder layers (names starting with enc/encoder/backbone).
+
+    Returns:
+        The number of layers frozen.
+    """
+    count = 0
+    for layer in model.layers:
+        if layer.name.startswith(ENCODER_PREFIXES):
+            layer.trainable = False
+            count += 1
+    return count
+
+
+def output_names(model):
+    """Output names, main output first ("main", "aux1", ...)."""
+    return list(model.output_names)
+
+
+def compile_kwargs(model, loss, metrics=None, aux_weight=0.4):
+    """Keyword arguments for `model.compile` covering deep-supervision outputs.
+
+    With one output this is `{"loss": loss, "metrics": metrics}`. With outputs
+    ("main", "aux1", ...) every output gets `loss`, the main output weight 1.0 and each
+    auxiliary output `aux_weight`; metrics are tracked on "main" only. All auxiliary outputs
+    have the full input resolution, so the trainer feeds the same mask to each output
+    (y as a dict {name: mask}).
+    """
+    names = output_names(model)
+    if len(names) == 1:
+        return {"loss": loss, "metrics": list(metrics or [])}
+    return {
+        "loss": {n: loss for n in names},
+        "loss_weights": {n: (1.0 if i == 0 else float(aux_weight)) for i, n in enumerate(names)},
+        "metrics": {names[0]: list(metrics or [])},
+    }
+
+
+def describe(name):
+    """One-line description of model `name`."""
+    return description(name)

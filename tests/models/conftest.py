@@ -1,0 +1,37 @@
+"""Model tests run on the backend named by KERAS_BACKEND (tensorflow by default).
+
+Run them on JAX too with: KERAS_BACKEND=jax python3 -m pytest -q tests/models
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+# Models that cannot run on a backend: {backend: {model: reason}}.
+UNSUPPORTED = {}
+
+
+@pytest.fixture(autouse=True)
+def _clear_session():
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+def backend():
+    return keras.backend.backend()
+
+
+def random_input(shape, batch=1, seed=0):
+    return np.random.default_rng(seed).random((batch, *shape), dtype=np.float32)
+
+
+def skip_if_unsupported(name):
+    reason = UNSUPPORTED.get(backend(), {}).get(name)
+    if reason:
+        pytest.skip(f"{name} on {backend()}: {reason}")
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

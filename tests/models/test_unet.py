@@ -1,0 +1,63 @@
+"""The flexible U-Net and the build_model / input_multiple contract."""
+
+import pytest
+
+from dl_suite.models import MODELS, build_model, compile_kwargs, input_multiple
+from dl_suite.registry import UnknownNameError
+
+
+def test_legacy_deepcell_unet_pools_seven_times_and_shrinks_kernels():
+    assert input_multiple("TensorflowUNet", num_layers=8) == 128
+    model = build_model("TensorflowUNet", (128, 128, 1), 1, num_layers=8, base_filters=1,
+                        base_kernels=(9, 9), dilation=(3, 3), dropout_rate=0.06)
+    convs = {l.name: l for l in model.layers if l.name.endswith("conv1_conv")}
+    assert [convs[f"enc{i}_conv1_conv"].kernel_size for i in range(4)] == [
+        (9, 9), (7, 7), (5, 5), (3, 3)]
+    assert [convs[f"enc{i}_conv1_conv"].dilation_rate for i in range(4)] == [
+        (3, 3), (2, 2), (1, 1), (1, 1)]
+    assert model.get_layer("enc7_conv1_conv").output.shape[1:3] == (1, 1)
+    assert model.output_shape == (None, 128, 128, 1)
+
+
+def test_aliases_and_unknown_keys():
+    assert MODELS.canonical("TensorflowSlightlyFlexibleUNet") == "unet"
+    model = build_model("unet", (32, 32, 1), 3, num_layers=2, base_filters=2,
+                        learning_rate=0.1, loss="dice", image_height=32)
+    assert model.output_shape == (None, 32, 32, 3)
+    assert model.get_layer("main").get_config()["activation"] == "softmax"
+    with pytest.raises(UnknownNameError, match="Did you mean 'unet'"):
+        build_model("unett", (32, 32, 1), 1)
+
+
+def test_bad_size_names_valid_sizes():
+    with pytest.raises(ValueError, match=r"multiples of 16 \(valid sizes near yours: 96, 112"):
+        build_model("unet", (100, 96, 1), 1, num_layers=5, base_filters=2)
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("base_kernels", (3,), "base_kernels"),
+    ("dropout_rate", 1.5, "dropout_rate"),
+    ("activation", "relux", "activation"),
+    ("padding", "valid", "padding='same'"),
+    ("num_layers", 0, "num_layers"),
+])
+def test_bad_values_raise_clear_errors(key, value, match):
+    with pytest.raises(ValueError, match=match):
+        build_model("unet", (32, 32, 1), 1, **{"base_filters": 2, "num_layers": 2, key: value})
+
+
+def test_last_activation_rules(caplog):
+    m = build_model("unet", (32, 32, 1), 1, num_layers=2, base_filters=2, last_activation="tanh")
+    assert m.get_layer("main").get_config()["activation"] == "sigmoid"
+    assert "tanh" in caplog.text
+    m = build_model("categorical_unet", (32, 32, 1), 1, num_layers=2, base_filters=2)
+    assert m.output_shape[-1] == 2
+    m = build_model("unet", (32, 32, 1), 1, num_layers=2, base_filters=2, last_activation="linear")
+    assert m.get_layer("main").get_config()["activation"] == "linear"
+
+
+def test_freeze_encoder_and_compile_kwargs():
+    m = build_model("unet", (32, 32, 1), 1, num_layers=2, base_filters=2, freeze_encoder=True)
+    assert not m.get_layer("enc0_conv1_conv").trainable
+    assert m.get_layer("dec0_conv1_conv").trainable
+    assert compile_kwargs(m, "bce", ["acc"]) == {"loss": "bce", "metrics": ["acc"]}

@@ -1,0 +1,25 @@
+"""`dl-suite infer CONFIG [--input PATH] [--output DIR] [--run RUN_DIR] [--overwrite]`."""
+
+from dl_suite.cli.common import add_config_arguments, load, say
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("infer", help="segment new images with a trained model")
+    add_config_arguments(parser)
+    parser.add_argument("--input", default=None, help="image file or folder (default: infer.images_dir)")
+    parser.add_argument("--output", default=None, help="output folder (default: infer.output_dir)")
+    parser.add_argument("--run", default=None, help="run folder (default: latest under train.model_dir)")
+    parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from dl_suite.workflows.infer import infer
+
+    report = infer(load(args), run=args.run, input_path=args.input, output_dir=args.output,
+                   overwrite=args.overwrite)
+    say(f"Segmented {report['done']} image(s), skipped {report['skipped']} already done, "
+        f"{report['failed']} failed. Results: {report['output_dir']}")
+    for name, reason in report.get("failures", {}).items():
+        say(f"  failed: {name}: {reason}")
+    return 1 if report["failed"] else 0

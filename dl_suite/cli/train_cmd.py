@@ -1,0 +1,28 @@
+"""`dl-suite train CONFIG [--set ...] [--resume [RUN_DIR]]`."""
+
+from dl_suite.cli.common import add_config_arguments, load, say
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("train", help="train the configured model (a new run folder)")
+    add_config_arguments(parser)
+    parser.add_argument(
+        "--resume", nargs="?", const="latest", default=None, metavar="RUN_DIR",
+        help="continue an interrupted run (default: the latest run under train.model_dir)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    from dl_suite.workflows import runs
+    from dl_suite.workflows.train import train
+
+    cfg = load(args)
+    resume = args.resume
+    if resume == "latest":
+        resume = runs.latest_resumable(cfg["train"]["model_dir"])
+    run_dir = train(cfg, resume=resume)
+    say(f"Training finished. Run folder: {run_dir}")
+    say(f"  model:   {run_dir / runs.BEST_MODEL}")
+    say(f"  history: {run_dir / 'history.csv'}")
+    return 0

@@ -1,0 +1,91 @@
+"""Training targets from masks: binary, multi-class (sparse or one-hot), 3-class contours.
+
+Every target is a single-channel integer label map here; one-hot expansion happens at batch
+time in the dataset.
+"""
+
+import numpy as np
+from scipy import ndimage
+from skimage.segmentation import find_boundaries
+
+from dl_suite.errors import DataError
+from dl_suite.registry import Registry
+
+TARGETS = Registry("target type")
+
+
+def is_binary(mask):
+    """True when the mask holds at most one non-zero value."""
+    return np.unique(mask).size <= 2 and mask.min(initial=0) >= 0
+
+
+def instance_labels(mask):
+    """Instance labels: a binary mask is split into connected components (4-connectivity);
+    a label image is kept as it is."""
+    mask = np.asarray(mask)
+    if is_binary(mask):
+        labels, _ = ndimage.label(mask > 0)
+        return labels.astype(np.int32)
+    return mask.astype(np.int32)
+
+
+@TARGETS.register("binary", aliases=("mask", "foreground"))
+def binary_target(mask, num_classes=1):
+    """0 = background, 1 = any labelled pixel."""
+    return (np.asarray(mask) > 0).astype(np.uint8)
+
+
+@TARGETS.register("multiclass", aliases=("sparse", "categorical", "semantic"))
+def multiclass_target(mask, num_classes=2):
+    """The mask's values are class indices 0 .. num_classes-1 (sparse)."""
+    mask = np.asarray(mask)
+    top = int(mask.max(initial=0))
+    if mask.min(initial=0) < 0 or top >= max(num_classes, 2):
+        raise DataError(
+            f"A mask has class values up to {top}, but `num_classes={num_classes}` allows "
+            f"0..{max(num_classes, 2) - 1}. To fix, set [model] num_classes to {top + 1}, or use "
+            "target_type 'binary' if the values are instance labels."
+        )
+    return mask.astype(np.uint8 if top < 256 else np.int32)
+
+
+TARGETS.register("onehot", aliases=("one_hot", "categorical_onehot"))(multiclass_target)
+
+
+@TARGETS.register("contours", aliases=("contour", "boundaries"))
+def contour_target(mask, num_classes=3):
+    """3 classes: 0 background, 1 cell interior, 2 cell contour (inner boundary of each instance)."""
+    labels = instance_labels(mask)
+    target = (labels > 0).astype(np.uint8)
+    target[find_boundaries(labels, mode="inner")] = 2
+    return target
+
+
+def resolve_target_type(target_type, num_classes=1):
+    """Maps a config string to a `TARGETS` key.
+
+    "segmentation" (legacy `datagen_type`) means binary for num_classes <= 1 (or 2 with a binary
+    mask) and sparse multi-class otherwise; any value containing "contour" means "contours".
+    """
+    name = str(target_type).strip().lower()
+    if "contour" in name:
+        return "contours"
+    if name == "segmentation":
+        return "binary" if num_classes <= 1 else "multiclass"
+    return TARGETS.canonical(name)
+
+
+def target_num_classes(target_type, num_classes=1):
+    """Number of classes the model predicts for this target type."""
+    kind = resolve_target_type(target_type, num_classes)
+    if kind == "contours":
+        return 3
+    if kind == "binary":
+        return 1
+    return max(int(num_classes), 2)
+
+
+def make_target(mask, target_type="binary", num_classes=1):
+    """Returns the (H, W) integer target of one mask for `target_type`."""
+    kind = resolve_target_type(target_type, num_classes)
+    return TARGETS.get(kind)(np.asarray(mask), num_classes=num_classes)

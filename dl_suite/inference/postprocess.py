@@ -1,0 +1,248 @@
+"""From probabilities to masks and instance labels: threshold, cleanup, instance splitting."""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from dl_suite.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+THRESHOLD_METHODS = Registry("threshold method")
+INSTANCE_METHODS = Registry("instance method")
+
+
+@THRESHOLD_METHODS.register("fixed")
+def fixed_threshold(prob, *, value=None, run_threshold=None):
+    """The configured `value` (0.5 if None)."""
+    del prob, run_threshold
+    return 0.5 if value is None else float(value)
+
+
+@THRESHOLD_METHODS.register("otsu")
+def otsu_threshold(prob, *, value=None, run_threshold=None):
+    """Otsu's threshold of this probability map (0.5 for a constant map)."""
+    del value, run_threshold
+    from skimage.filters import threshold_otsu
+
+    prob = np.asarray(prob)
+    if prob.size > 4_000_000:  # a strided sample gives the same histogram at a fraction of RAM
+        step = int(np.ceil(np.sqrt(prob.size / 4_000_000)))
+        prob = prob[::step, ::step]
+    if float(prob.min()) == float(prob.max()):
+        return 0.5
+    return float(threshold_otsu(prob))
+
+
+@THRESHOLD_METHODS.register("run", aliases=("optimised", "optimized"))
+def run_threshold_method(prob, *, value=None, run_threshold=None):
+    """The threshold optimised on validation data and stored in the run (else `value`/0.5)."""
+    del prob
+    if run_threshold is not None:
+        return float(run_threshold)
+    logger.warning("The run stores no optimised threshold; using %s.", 0.5 if value is None else value)
+    return 0.5 if value is None else float(value)
+
+
+def resolve_threshold(prob, method="run", *, value=None, run_threshold=None):
+    """Returns the threshold for `prob` by `method` (a key of `THRESHOLD_METHODS`).
+
+    Raises:
+        ValueError: a threshold outside [0, 1] (probabilities are compared with it).
+    """
+    threshold = THRESHOLD_METHODS.get(method)(prob, value=value, run_threshold=run_threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(
+            f"Received threshold {threshold} (method '{method}'), expected a value in [0, 1]. "
+            "To fix, set `threshold` in [infer] to a probability such as 0.5."
+        )
+    return threshold
+
+
+def _disk(radius):
+    r = int(radius)
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
+    return x * x + y * y <= r * r
+
+
+def clean_mask(mask, *, fill_holes=False, min_size=0, max_hole_size=None, clear_border=False,
+               opening_radius=0, closing_radius=0):
+    """Morphological cleanup of a 2D binary mask.
+
+    Args:
+        mask: 2D bool array.
+        fill_holes: fill holes enclosed by foreground (all of them, or up to `max_hole_size`).
+        min_size: remove connected objects smaller than this (pixels).
+        clear_border: remove objects touching the image border.
+        opening_radius / closing_radius: disk radius of a binary opening / closing (0 = off).
+
+    Returns:
+        2D bool array.
+    """
+    mask = np.asarray(mask, bool)
+    if opening_radius:
+        mask = ndi.binary_opening(mask, _disk(opening_radius))
+    if closing_radius:
+        # pad so a closing does not glue objects to the border
+        r = int(closing_radius)
+        mask = ndi.binary_closing(np.pad(mask, r), _disk(r))[r:-r, r:-r]
+    if fill_holes:
+        filled = ndi.binary_fill_holes(mask)
+        if max_hole_size:
+            holes, _ = ndi.label(filled & ~mask)
+            sizes = np.bincount(holes.ravel())
+            big = sizes > max_hole_size
+            big[0] = False
+            filled &= ~big[holes]
+        mask = filled
+    if clear_border or min_size:
+        labels, count = ndi.label(mask)
+        if count:
+            keep = np.ones(count + 1, bool)
+            keep[0] = False
+            if min_size:
+                keep &= np.bincount(labels.ravel(), minlength=count + 1) >= min_size
+            if clear_border:
+                edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+                keep[edge] = False
+            mask = keep[labels]
+    return mask
+
+
+@INSTANCE_METHODS.register("none")
+def no_instances(mask, **_):
+    """No instance labels (returns None)."""
+    return None
+
+
+@INSTANCE_METHODS.register("connected")
+def connected_components(mask, **_):
+    """Each 8-connected component is one instance."""
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
+    return labels
+
+
+@INSTANCE_METHODS.register("watershed")
+def distance_watershed(mask, *, min_distance=5, **_):
+    """Splits touching objects: watershed of the distance transform from its maxima.
+
+    Args:
+        min_distance: minimal distance (pixels) between two object centres (about a radius).
+    """
+    from skimage.feature import peak_local_max
+    from skimage.segmentation import watershed
+
+    distance = ndi.distance_transform_edt(mask)
+    regions, _ = ndi.label(mask, structure=np.ones((3, 3)))
+    peaks = peak_local_max(distance, min_distance=max(int(min_distance), 1), labels=regions,
+                           exclude_border=False)
+    markers = np.zeros(mask.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    # components without a peak (thin shapes) still get a label
+    missing = np.setdiff1d(np.unique(regions), np.unique(regions[markers > 0]))
+    for value in missing[missing > 0]:
+        first = np.argwhere(regions == value)[0]
+        markers[tuple(first)] = markers.max() + 1
+    return watershed(-distance, markers, mask=mask)
+
+
+@INSTANCE_METHODS.register("contour")
+def contour_watershed(mask, *, contour=None, contour_threshold=0.5, **_):
+    """Splits objects along a predicted contour channel: seeds = mask minus contours.
+
+    Args:
+        contour: 2D contour probability (the model's contour output channel).
+        contour_threshold: contour pixels are `contour > contour_threshold`.
+    """
+    from skimage.segmentation import watershed
+
+    if contour is None:
+        raise ValueError(
+            "instance_method 'contour' needs a contour channel, but the model has one output "
+            "channel. To fix, set `contour_channel` in [segmentation] to the model's contour "
+            "output, or use instance_method = 'watershed'."
+        )
+    seeds, _ = ndi.label(mask & (np.asarray(contour) <= contour_threshold), structure=np.ones((3, 3)))
+    return watershed(np.asarray(contour, np.float32), seeds, mask=mask)
+
+
+def label_instances(mask, method="connected", **kwargs):
+    """Instance labels of a 2D mask with `method` (a key of `INSTANCE_METHODS`).
+
+    Returns:
+        uint16 label image (uint32 if more than 65535 instances), or None for method 'none'.
+    """
+    labels = INSTANCE_METHODS.get(method)(np.asarray(mask, bool), **kwargs)
+    if labels is None:
+        return None
+    top = int(labels.max(initial=0))
+    return labels.astype(np.uint16 if top <= 65535 else np.uint32)
+
+
+@dataclass(frozen=True)
+class PostprocessOptions:
+    """The [segmentation] options of post-processing (see postprocess.json)."""
+
+    threshold_method: str = "run"
+    threshold: float = None
+    foreground_channel: int = -1
+    contour_channel: int = None
+    blursize: int = 0
+    fill_holes: bool = True
+    max_hole_size: int = None
+    min_size: int = 0
+    clear_border: bool = False
+    opening_radius: int = 0
+    closing_radius: int = 0
+    instance_method: str = "connected"
+    min_distance: int = 5
+
+    @classmethod
+    def from_config(cls, section, *, threshold=None):
+        """Builds options from a config section dict; unknown keys are ignored.
+
+        `threshold` is the [infer] threshold (number or None) used by 'fixed' and as the 'run'
+        fallback.
+        """
+        names = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in dict(section).items() if k in names}
+        if threshold is not None:
+            values.setdefault("threshold", threshold)
+        if isinstance(values.get("blursize"), (list, tuple)):
+            values["blursize"] = int(max(values["blursize"]))
+        return cls(**values)
+
+
+def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
+    """Probability map (H, W[, K]) -> (foreground probability, threshold, mask, labels).
+
+    The foreground is channel `foreground_channel` (the last by default); for a softmax output
+    with 2 channels that is the object class.
+
+    Returns:
+        (fg float32 (H, W), threshold float, mask bool (H, W), labels uint16 (H, W) or None)
+    """
+    prob = np.asarray(prob)
+    fg = prob[..., options.foreground_channel] if prob.ndim == 3 else prob
+    fg = np.asarray(fg, np.float32)
+    if options.blursize and options.blursize > 1:
+        fg = ndi.uniform_filter(fg, size=int(options.blursize))
+    threshold = resolve_threshold(fg, options.threshold_method, value=options.threshold,
+                                  run_threshold=run_threshold)
+    mask = clean_mask(fg > threshold, fill_holes=options.fill_holes,
+                      max_hole_size=options.max_hole_size, min_size=options.min_size,
+                      clear_border=options.clear_border, opening_radius=options.opening_radius,
+                      closing_radius=options.closing_radius)
+    contour = None
+    if options.contour_channel is not None and prob.ndim == 3:
+        contour = prob[..., options.contour_channel]
+    labels = label_instances(mask, options.instance_method, contour=contour,
+                             min_distance=options.min_distance)
+    if labels is not None and options.min_size:
+        sizes = np.bincount(labels.ravel())
+        small = sizes < options.min_size
+        small[0] = False
+        labels[small[labels]] = 0
+    return fg, threshold, mask, labels

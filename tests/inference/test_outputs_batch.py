@@ -1,0 +1,88 @@
+import json
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+
+from dl_suite.inference.batch import InferenceOptions, infer_paths
+from dl_suite.inference.overlay import OVERLAY_STYLES, make_overlay, parse_colour
+from dl_suite.inference.postprocess import PostprocessOptions
+
+
+def blobs(shape=(64, 80)):
+    y, x = np.ogrid[: shape[0], : shape[1]]
+    image = ((y - 20) ** 2 + (x - 20) ** 2 <= 64) | ((y - 40) ** 2 + (x - 55) ** 2 <= 100)
+    return (image * 200 + 20).astype(np.uint8)
+
+
+def sigmoid_predictor(batch):
+    return 1 / (1 + np.exp(-(batch - 100.0) / 10.0))
+
+
+OPTIONS = InferenceOptions(tile_size=32, halo=4, overlap=4, batch_size=2, progress=False,
+                           postprocess=PostprocessOptions(threshold_method="fixed"),
+                           pixel_size=0.5)
+
+
+def test_overlays_are_rgb_uint8():
+    image = blobs()
+    mask = image > 100
+    for style in OVERLAY_STYLES.names():
+        rgb = make_overlay(image, mask=mask, style=style)
+        assert rgb.shape == image.shape + (3,) and rgb.dtype == np.uint8
+    assert tuple(make_overlay(image, mask=mask, style="colorize", white="green")[20, 20]) == (0, 255, 0)
+    with pytest.raises(ValueError, match="expected a name"):
+        parse_colour("greeen")
+
+
+def test_batch_writes_calibrated_outputs_skips_done_and_reports_failures(tmp_path, caplog):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    tifffile.imwrite(inputs / "a.tif", blobs())
+    tifffile.imwrite(inputs / "movie.tif", np.stack([blobs()] * 3), imagej=True,
+                     metadata={"axes": "TYX", "finterval": 2.0, "unit": "um"}, resolution=(4.0, 4.0))
+    (inputs / "broken.tif").write_bytes(b"not a tiff")
+    paths = sorted(inputs.iterdir())
+    out = tmp_path / "out"
+
+    with caplog.at_level(logging.ERROR):
+        report = infer_paths(paths, out, sigmoid_predictor, OPTIONS)
+    assert [p.name for p in report.written] == ["a.tif", "movie.tif"]
+    assert [p.name for p, _ in report.failed] == ["broken.tif"] and "broken.tif" in caplog.text
+    assert json.loads((out / "inference_report.json").read_text())["failed"][0]["path"].endswith("broken.tif")
+
+    with tifffile.TiffFile(out / "a_prob.tif") as tif:
+        assert tif.is_imagej and tif.series[0].axes == "YX" and tif.pages[0].dtype == np.float32
+        num, den = tif.pages[0].tags["XResolution"].value
+        assert den / num == pytest.approx(0.5)
+    with tifffile.TiffFile(out / "a_labels.tif") as tif:
+        assert tif.pages[0].dtype == np.uint16 and tif.asarray().max() == 2
+    assert tifffile.imread(out / "a_mask.tif").max() == 255
+    assert (out / "a_overlay.png").exists()
+    with tifffile.TiffFile(out / "movie_labels.tif") as tif:
+        assert tif.series[0].axes == "TYX" and tif.imagej_metadata["frames"] == 3
+        assert tif.imagej_metadata["finterval"] == 2.0
+        num, den = tif.pages[0].tags["XResolution"].value
+        assert den / num == pytest.approx(0.25)
+    with tifffile.TiffFile(out / "movie_overlay.tif") as tif:
+        assert tif.series[0].axes == "TYXS"
+    assert not list(out.glob(".*"))  # no temp files left
+
+    stamp = (out / "a_mask.tif").stat().st_mtime_ns
+    again = infer_paths(paths, out, sigmoid_predictor, OPTIONS)
+    assert [p.name for p in again.skipped] == ["a.tif", "movie.tif"]
+    assert (out / "a_mask.tif").stat().st_mtime_ns == stamp
+
+    (out / "a_overlay.png").unlink()  # an interrupted run: redo that file only
+    third = infer_paths(paths, out, sigmoid_predictor, OPTIONS)
+    assert [p.name for p in third.written] == ["a.tif"]
+    forced = infer_paths(paths[:1], out, sigmoid_predictor, OPTIONS, overwrite=True)
+    assert [p.name for p in forced.written] == ["a.tif"]
+
+
+def test_wrong_channel_count_is_a_per_file_failure(tmp_path):
+    tifffile.imwrite(tmp_path / "grey.tif", blobs())
+    opts = InferenceOptions(num_channels=3, progress=False)
+    report = infer_paths([tmp_path / "grey.tif"], tmp_path / "o", sigmoid_predictor, opts)
+    assert "expects 3 channel" in report.failed[0][1]

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from dl_suite.inference.postprocess import (
+    INSTANCE_METHODS,
+    THRESHOLD_METHODS,
+    PostprocessOptions,
+    clean_mask,
+    label_instances,
+    postprocess,
+    resolve_threshold,
+)
+
+
+def disk(shape, centre, radius):
+    y, x = np.ogrid[: shape[0], : shape[1]]
+    return (y - centre[0]) ** 2 + (x - centre[1]) ** 2 <= radius**2
+
+
+def test_threshold_methods():
+    prob = np.zeros((32, 32), np.float32)
+    prob[8:20, 8:20] = 0.9
+    assert resolve_threshold(prob, "fixed", value=0.3) == 0.3
+    assert resolve_threshold(prob, "fixed") == 0.5
+    assert 0.0 <= resolve_threshold(prob, "otsu") < 0.9
+    assert resolve_threshold(prob, "run", run_threshold=0.42) == 0.42
+    assert resolve_threshold(prob, "run", value=0.6) == 0.6
+    assert THRESHOLD_METHODS.names() == ["fixed", "otsu", "run"]
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        resolve_threshold(prob, "fixed", value=150)
+
+
+def test_clean_mask_fills_removes_and_clears_border():
+    mask = disk((64, 64), (32, 32), 10) & ~disk((64, 64), (32, 32), 3)  # ring with a hole
+    mask[0:4, 0:4] = True  # border object
+    mask[50, 50] = True  # speck
+    cleaned = clean_mask(mask, fill_holes=True, min_size=5, clear_border=True)
+    assert cleaned[32, 32] and not cleaned[1, 1] and not cleaned[50, 50]
+    opened = clean_mask(mask, opening_radius=1)
+    assert not opened[50, 50]
+    closed = clean_mask(np.pad(np.ones((10, 10), bool), 5) & ~np.eye(20, dtype=bool), closing_radius=1)
+    assert closed[10, 10]
+
+
+def test_watershed_splits_touching_nuclei_connected_does_not():
+    mask = disk((64, 96), (32, 30), 14) | disk((64, 96), (32, 54), 14)
+    assert label_instances(mask, "connected").max() == 1
+    labels = label_instances(mask, "watershed", min_distance=8)
+    assert labels.dtype == np.uint16 and labels.max() == 2
+    assert labels[32, 30] != labels[32, 54]
+    assert label_instances(mask, "none") is None
+    assert INSTANCE_METHODS.names() == ["connected", "contour", "none", "watershed"]
+
+
+def test_contour_channel_splits_objects():
+    mask = np.zeros((32, 64), bool)
+    mask[8:24, 8:56] = True
+    contour = np.zeros(mask.shape, np.float32)
+    contour[:, 31:33] = 1.0
+    labels = label_instances(mask, "contour", contour=contour)
+    assert labels.max() == 2 and (labels[mask] > 0).all()
+    with pytest.raises(ValueError, match="contour_channel"):
+        label_instances(mask, "contour")
+
+
+def test_postprocess_pipeline_from_config_section():
+    prob = np.zeros((64, 64, 2), np.float32)
+    prob[..., 1] = disk((64, 64), (20, 20), 8) * 0.8 + disk((64, 64), (45, 45), 6) * 0.7
+    opts = PostprocessOptions.from_config(
+        {"threshold_method": "fixed", "min_size": 10, "instance_method": "connected",
+         "blursize": [3, 3], "colorize": True}, threshold=0.5)
+    fg, thr, mask, labels = postprocess(prob, opts)
+    assert thr == 0.5 and fg.shape == (64, 64) and mask.dtype == bool
+    assert labels.max() == 2

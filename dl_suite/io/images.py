@@ -56,7 +56,10 @@ def read_image(path):
         raise
     except Exception as exc:  # any decoder failure means a corrupt or truncated file
         raise DataError(f"Cannot read image '{path}': the file looks corrupt ({exc}).") from exc
-    return np.asarray(array)
+    array = np.asarray(array)
+    if array.size == 0 or array.dtype == object:
+        raise DataError(f"Cannot read image '{path}': the file looks corrupt (no pixel data).")
+    return array
 
 
 def read_mask(path, threshold=128):

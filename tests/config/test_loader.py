@@ -1,0 +1,137 @@
+import json
+
+import pytest
+
+from dl_suite.config import ConfigError, canonical_schema, config_from_dict, load_config
+from dl_suite.config.schema import defaults
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_defaults_filled_and_paths_resolved_relative_to_config(tmp_path):
+    sub = tmp_path / "project"
+    sub.mkdir()
+    path = write(sub, "a.config", '[model]\nmodel = "TensorflowUNet"\n[train]\nimage_datapath = "../data/images"\n')
+    cfg = load_config(path)
+    assert cfg["model"]["name"] == "unet"
+    assert cfg["train"]["epochs"] == defaults()["train"]["epochs"]
+    assert cfg["train"]["image_datapath"] == str((tmp_path / "data" / "images").resolve())
+    assert cfg["train"]["model_dir"] == str((sub / "models").resolve())
+
+
+def test_ini_literals_parsed_safely(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nbase_kernels = (5,5)\nbatch_norm = False\ndropout_rate = 0.1\n"
+                 '[train]\nmodel_dir = ./runs\n; a comment\nmetrics = ["dice_coef"]  ; inline comment\n')
+    cfg = load_config(path)
+    assert cfg["model"]["base_kernels"] == [5, 5]
+    assert cfg["model"]["batch_norm"] is False
+    assert cfg["train"]["metrics"] == ["dice_coef"]
+    assert cfg["train"]["model_dir"].endswith("runs")
+
+
+def test_eval_is_never_used(tmp_path):
+    marker = tmp_path / "pwned"
+    path = write(tmp_path, "a.config", f'[train]\nepochs = __import__("os").mkdir("{marker}")\n')
+    with pytest.raises(ConfigError):
+        load_config(path)
+    assert not marker.exists()
+
+
+def test_all_errors_reported_at_once_with_keys_values_and_hints(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nmodel = \"unet\"\nnum_layer = 4\nloss = \"dice_los\"\n"
+                 "[train]\nepochs = -3\nbatch_size = \"four\"\n[trian]\nx = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    problems = info.value.problems
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    assert "[model] num_layer" in text and "Did you mean 'num_layers'" in text
+    assert "'dice_los'" in text and "Did you mean 'dice'" in text
+    assert "train.epochs" in text and "-3" in text and "at least 1" in text
+    assert "train.batch_size" in text and "'four'" in text and "whole number" in text
+    assert "[trian]" in text and "Did you mean 'train'" in text
+
+
+def test_unparseable_value_names_section_key_value_and_suggests(tmp_path):
+    path = write(tmp_path, "a.config", "[train]\nepochs = 5\nmetrics = [90. 180, 270,]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    (problem,) = info.value.problems
+    assert "[train] metrics = [90. 180, 270,]" in problem
+    assert "Did you mean [90, 180, 270]" in problem
+
+
+def test_overrides_apply_and_are_validated(tmp_path):
+    path = write(tmp_path, "a.config", "[train]\nepochs = 5\n")
+    cfg = load_config(path, ["train.epochs=1", "model.name=TensorflowUNet", "model.base_kernels=(5,5)"])
+    assert cfg["train"]["epochs"] == 1 and cfg["model"]["name"] == "unet"
+    assert cfg["model"]["base_kernels"] == [5, 5]
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["train.epochz=1", "nodot=3"])
+    text = "\n".join(info.value.problems)
+    assert "--set train.epochz" in text and "epochs" in text
+    assert "SECTION.KEY=VALUE" in text
+
+
+def test_canonical_json_round_trip(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nbase_filters = 8\n[train]\nepochs = 3\n")
+    cfg = load_config(path)
+    out = write(tmp_path, "resolved.json", cfg.to_json())
+    again = load_config(out)
+    assert again.to_dict() == cfg.to_dict()
+    assert json.loads(out.read_text())["schema_version"] >= 1
+
+
+def test_legacy_json_dialect_maps_and_coerces(tmp_path):
+    data = {"cnn_name": "categorical_unet", "TRAINPATH": "train", "model_n_filters": 8, "model_pools": 3,
+            "model_dilation_rate": 2, "model_train_decoder_only": 0, "model_metrics": "accuracy",
+            "train_pretrained_weights": "None", "normalization": "PERCENTILE", "train_max_epochs": 7}
+    cfg = load_config(write(tmp_path, "legacy.json", json.dumps(data)))
+    assert cfg["model"]["name"] == "categorical_unet"
+    assert cfg["model"]["dilation"] == [2, 2]
+    assert cfg["model"]["freeze_encoder"] is False
+    assert cfg["model"]["metrics"] == ["pixel_accuracy"]
+    assert cfg["train"]["pretrained_weights"] is None
+    assert cfg["train"]["datapath"] == str((tmp_path / "train").resolve())
+    assert cfg["image"]["normalization"] == "percentile"
+    assert cfg["train"]["epochs"] == 7
+
+
+def test_legacy_json_unknown_key_did_you_mean(tmp_path):
+    path = write(tmp_path, "legacy.json", json.dumps({"cnn_name": "unet", "model_n_filter": 8}))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "Did you mean 'model_n_filters'" in str(info.value)
+
+
+def test_misspelling_accepted_with_warning(tmp_path):
+    path = write(tmp_path, "a.config", "[deformation]\nalpah = 1300\n")
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:  # the [deformation] section may not be in the schema yet
+        pytest.fail(str(exc))
+    assert cfg["deformation"]["alpha"] == 1300
+    assert any("alpah" in w for w in cfg.warnings)
+
+
+def test_missing_and_corrupt_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.config")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(write(tmp_path, "bad.json", "{not json"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(write(tmp_path, "bad.config", "no section header\n"))
+
+
+def test_config_from_dict_and_schema_shape():
+    cfg = config_from_dict({"model": {"num_classes": 3}})
+    assert cfg["model"]["num_classes"] == 3
+    schema = canonical_schema()
+    assert schema["properties"]["model"]["additionalProperties"] is False
+    for section in schema["properties"].values():
+        for key, spec in section.get("properties", {}).items():
+            assert "default" in spec and spec.get("description"), key

@@ -18,6 +18,7 @@ from dl_suite.inference.tiling import (
     DEFAULT_HALO,
     DEFAULT_OVERLAP,
     DEFAULT_TILE_SIZE,
+    default_halo,
     predict_tiled,
     to_frames,
 )
@@ -231,3 +232,51 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
         written["overlay"] = out_files.write_overlay(paths["overlay"], overlays, layout, calibration)
     logger.info("Segmented '%s' (%d frame(s), %dx%d).", path.name, num_frames, height, width)
     return written
+
+
+def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1, num_outputs=1,
+                        input_multiple=1, receptive_field=None, run_threshold=None,
+                        normalize=None):
+    """Maps the [tiledinfer], [segmentation] and [infer] config sections to `InferenceOptions`.
+
+    Args:
+        tiledinfer, segmentation, infer: the resolved config sections (dicts).
+        num_channels, num_outputs: the model's input and output channels.
+        input_multiple: the model's spatial size multiple (2**num_pooling).
+        receptive_field: the model's receptive field in pixels if known (for the default halo).
+        run_threshold: the run's optimised threshold (None if the run has none).
+        normalize: the run's normalisation, callable frame -> float32 frame.
+    """
+    tiled = dict(tiledinfer or {})
+    seg = dict(segmentation or {})
+    infer = dict(infer or {})
+    tile_size = tiled.get("tile_size") or tiled.get("split_size") or DEFAULT_TILE_SIZE
+    halo = tiled.get("halo")
+    if halo is None:
+        halo = default_halo(receptive_field, input_multiple=input_multiple,
+                            max_halo=tiled.get("max_halo", 64))
+    overlap = tiled.get("overlapping")
+    overlap = DEFAULT_OVERLAP if overlap is None else overlap
+    style = "colorize" if seg.get("colorize") else seg.get("overlay_style", "contours")
+    return InferenceOptions(
+        num_channels=num_channels,
+        num_outputs=num_outputs,
+        tile_size=tile_size,
+        halo=halo,
+        overlap=overlap,
+        batch_size=tiled.get("batch_size", 4),
+        window=tiled.get("window", "linear"),
+        tta=tiled.get("tta", "none"),
+        input_multiple=input_multiple,
+        outputs=tuple(seg.get("outputs") or out_files.OUTPUT_KINDS),
+        postprocess=PostprocessOptions.from_config(seg, threshold=infer.get("threshold")),
+        run_threshold=run_threshold,
+        overlay_style=style,
+        overlay_colour=seg.get("overlay_colour", "green"),
+        legacy_black=seg.get("black", "black"),
+        legacy_white=seg.get("white", "green"),
+        normalize=normalize,
+        pixel_size=seg.get("pixel_size"),
+        unit=seg.get("unit") or "um",
+        progress=tiled.get("progress", True),
+    )

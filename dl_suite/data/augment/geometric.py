@@ -281,8 +281,9 @@ class PincushionDistortion(LensDistortion):
 def apply_lens(qx, qy, params):
     """Applies one drawn lens mapping to coordinate arrays (in place when possible)."""
     (cx, cy), radius, amount = params
-    ux, uy = qx - np.float32(cx), qy - np.float32(cy)
-    d = np.sqrt(ux * ux + uy * uy) * np.float32(1.0 / radius)
+    cx, cy, radius, amount = float(cx), float(cy), float(radius), float(amount)
+    ux, uy = qx - cx, qy - cy
+    d = np.sqrt(ux * ux + uy * uy) * (1.0 / radius)
     factor = 1.0 - amount * np.square(np.maximum(1.0 - d, 0.0))
     return cx + ux * factor, cy + uy * factor
 
@@ -331,11 +332,15 @@ class CoordinateMap:
                 qy = qy + sum(f[1] for f in fields)
             for lens in lenses:
                 qx, qy = apply_lens(qx, qy, lens)
-            m = matrix
-            tx = centre[0] + m[0, 2]
-            ty = centre[1] + m[1, 2]
-            mapx = (m[0, 0] * qx + m[0, 1] * qy + tx).astype(np.float32)
-            mapy = (m[1, 0] * qx + m[1, 1] * qy + ty).astype(np.float32)
+            # Python floats keep the arithmetic in float32 (numpy scalars would promote).
+            (a, b, tx), (c, d, ty) = matrix[:2].tolist()
+            tx, ty = tx + float(centre[0]), ty + float(centre[1])
+            if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
+                mapx, mapy = qx + np.float32(tx), qy + np.float32(ty)
+            else:
+                mapx = a * qx + b * qy + tx
+                mapy = c * qx + d * qy + ty
+            mapx, mapy = mapx.astype(np.float32, copy=False), mapy.astype(np.float32, copy=False)
             self.maps = (mapx, mapy)
 
     @property

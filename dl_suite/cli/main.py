@@ -6,8 +6,12 @@ Commands are the modules `dl_suite/cli/*_cmd.py`; each defines `add_parser(subpa
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
+
+# Before anything imports TensorFlow: keep its C++ start-up chatter out of the user's terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import dl_suite
 from dl_suite.cli.common import setup_logging

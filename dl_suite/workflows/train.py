@@ -13,12 +13,15 @@ from dl_suite.workflows.data import load_samples, require_split, split_pairs, sp
 logger = logging.getLogger(__name__)
 
 
-def _weight_map_kind(loss_name):
-    if loss_name == "weighted_bce_dice":
+def _weight_map_kind(cfg):
+    """The weight map the loss needs: the config's choice, else what a weighted loss implies."""
+    chosen = cfg["generator"]["weight_map"]
+    if chosen and chosen != "none":
+        return chosen
+    loss = cfg["model"]["loss"]
+    if loss == "weighted_bce_dice":
         return "border"
-    if loss_name.startswith("weighted_"):
-        return "unet"
-    return None
+    return "unet" if loss.startswith("weighted_") else None
 
 
 def load_training_data(cfg):
@@ -32,51 +35,48 @@ def load_training_data(cfg):
     return split_validation(train, cfg["train"]["validation_split"], cfg["train"]["seed"])
 
 
+def patch_size(cfg):
+    """Training patch (h, w): [generator] patch_size if set, else the model's input size."""
+    size = cfg["generator"]["patch_size"]
+    return tuple(size) if size else (cfg["model"]["image_height"], cfg["model"]["image_width"])
+
+
 def make_datasets(cfg, train_samples, val_samples):
     """Keras PyDatasets for training (augmented, shuffled) and validation (plain, fixed)."""
+    from dl_suite.data.augment import build_augmentor
     from dl_suite.data.dataset import SegmentationDataset
-    from dl_suite.data.preprocess import pad_to_size
 
-    patch = (cfg["model"]["image_height"], cfg["model"]["image_width"])
+    generator = cfg["generator"]
     common = dict(
         batch_size=cfg["train"]["batch_size"],
-        patch_size=patch,
+        patch_size=patch_size(cfg),
         num_classes=cfg["model"]["num_classes"],
-        target_type=cfg["generator"]["target_type"],
-        weight_map=_weight_map_kind(cfg["model"]["loss"]),
+        target_type=generator["target_type"],
+        weight_map=_weight_map_kind(cfg),
+        weight_params={"w0": generator["w0"], "sigma": generator["weight_sigma"]},
         seed=cfg["train"]["seed"],
     )
-    generator = cfg["generator"]
-
-    def prepare(samples):
-        _, images, masks = samples
-        return [pad_to_size(i, patch) for i in images], [pad_to_size(m, patch) for m in masks]
-
-    augmentor = None
-    if generator["augmentation"]:
-        from dl_suite.data.augment import build_augmentor
-
-        augmentor = build_augmentor(cfg)
-    images, masks = prepare(train_samples)
     train_ds = SegmentationDataset(
-        images, masks, augmentor=augmentor, shuffle=True,
+        train_samples[1], train_samples[2],
+        augmentor=build_augmentor(cfg), shuffle=True,
         steps_per_epoch=cfg["train"]["steps_per_epoch"],
+        sampling_pdf=generator["sampling_pdf"], patch_batch=generator["patch_batch"],
         workers=generator["workers"], use_multiprocessing=generator["use_multiprocessing"],
-        sampling_pdf=generator["sampling_pdf"], **common,
+        max_queue_size=generator["max_queue_size"], **common,
     )
     val_ds = None
     if val_samples is not None:
-        images, masks = prepare(val_samples)
         val_ds = SegmentationDataset(
-            images, masks, augmentor=None, shuffle=False,
+            val_samples[1], val_samples[2], augmentor=None, shuffle=False,
             steps_per_epoch=cfg["train"]["validation_steps"], **common,
         )
     return train_ds, val_ds
 
 
 def build_compiled_model(cfg, channels):
-    """Builds the configured model and compiles it with its loss, metrics and optimiser."""
-    from dl_suite.losses import get_loss
+    """Builds the configured model (fine-tuned from train.pretrained_weights if set) and compiles it."""
+    from dl_suite.callbacks import load_pretrained_weights
+    from dl_suite.losses import deep_supervision_losses, get_loss, loss_params_from_config
     from dl_suite.metrics import get_metric
     from dl_suite.models import build_model
     from dl_suite.optimizers import build_optimizer
@@ -84,16 +84,40 @@ def build_compiled_model(cfg, channels):
     section = dict(cfg["model"])
     name = section.pop("name")
     num_classes = section.pop("num_classes")
-    shape = (section["image_height"], section["image_width"], channels)
-    model = build_model(name, shape, num_classes, **section)
-    loss = get_loss(section["loss"], class_weights=section["class_weights"])
+    height, width = patch_size(cfg)
+    model = build_model(name, (height, width, channels), num_classes, **section)
+    if cfg["train"]["pretrained_weights"]:
+        load_pretrained_weights(model, cfg["train"]["pretrained_weights"],
+                                freeze_encoder=section["freeze_encoder"])
+    train = cfg["train"]
+    params = loss_params_from_config(section["loss"], {**section, **train})
     metrics = [get_metric(m, num_classes=num_classes) for m in section["metrics"]]
     optimizer = build_optimizer(
         section["optimizer"], section["learning_rate"],
         clipvalue=section["clipvalue"], clipnorm=section["clipnorm"], cfg=cfg,
     )
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    names = list(model.output_names)
+    if len(names) == 1:
+        model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params), metrics=metrics)
+        return model
+    losses, weights = deep_supervision_losses(
+        section["loss"], len(names), aux_weights=train["deep_supervision_weights"], **params
+    )
+    model.compile(
+        optimizer=optimizer, loss=dict(zip(names, losses)),
+        loss_weights=dict(zip(names, weights)), metrics={names[0]: metrics},
+    )
     return model
+
+
+def for_outputs(dataset, model):
+    """The dataset as is for one output; for several, a PyDataset yielding {name: mask} targets."""
+    names = list(model.output_names)
+    if dataset is None or len(names) == 1:
+        return dataset
+    from dl_suite.data.multi_output import SameTargetPerOutput
+
+    return SameTargetPerOutput(dataset, names)
 
 
 def _start_run(cfg):
@@ -114,11 +138,9 @@ def train(cfg, *, resume=None):
     Returns:
         The run folder.
     """
-    import keras
+    from dl_suite.callbacks import build_callbacks, load_resume_state, set_global_seed
 
-    from dl_suite.callbacks import build_callbacks, load_resume_state
-
-    keras.utils.set_random_seed(cfg["train"]["seed"])
+    set_global_seed(cfg["train"]["seed"], cfg["train"]["deterministic"])
     initial_epoch = 0
     if resume:
         run_dir = Path(resume)
@@ -146,15 +168,18 @@ def train(cfg, *, resume=None):
     channels = train_samples[1][0].shape[-1]
     if state is None:
         model = build_compiled_model(cfg, channels)
-        _load_pretrained(model, cfg)
         if cfg["model"]["show_summary"]:
             model.summary(print_fn=logger.info)
-    preview = (val_samples or train_samples)[1][: cfg["train"]["num_infer_images"]]
-    callbacks = build_callbacks(run_dir, cfg, preview_images=preview, resume_state=state)
+    count = cfg["train"]["num_infer_images"]
+    shown = val_samples or train_samples
+    callbacks = build_callbacks(
+        run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],
+        has_validation=val_ds is not None, resume_state=state,
+    )
     verbose = 1 if sys.stderr.isatty() else 2
     try:
         history = model.fit(
-            train_ds, validation_data=val_ds, epochs=cfg["train"]["epochs"],
+            for_outputs(train_ds, model), validation_data=for_outputs(val_ds, model), epochs=cfg["train"]["epochs"],
             initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
         )
     except KeyboardInterrupt:
@@ -164,20 +189,3 @@ def train(cfg, *, resume=None):
     done = initial_epoch + len(history.epoch)
     runs.write_status(run_dir, "complete", epochs_done=done, stopped_early=bool(stopped))
     return run_dir
-
-
-def _load_pretrained(model, cfg):
-    path = cfg["train"]["pretrained_weights"]
-    if not path:
-        return
-    import keras
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"train.pretrained_weights: file not found: '{path}'.")
-    if path.suffix == ".keras":
-        source = keras.saving.load_model(path, compile=False)
-        model.set_weights(source.get_weights())
-    else:
-        model.load_weights(path)
-    logger.info("Fine-tuning from %s", path)

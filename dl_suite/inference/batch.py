@@ -254,7 +254,7 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
     halo = tiled.get("halo")
     if halo is None:
         halo = default_halo(receptive_field, input_multiple=input_multiple,
-                            max_halo=tiled.get("max_halo", 64))
+                            max_halo=tiled.get("max_halo", 32))
     overlap = tiled.get("overlapping")
     overlap = DEFAULT_OVERLAP if overlap is None else overlap
     style = "colorize" if seg.get("colorize") else seg.get("overlay_style", "contours")

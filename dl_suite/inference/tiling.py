@@ -30,7 +30,7 @@ WINDOWS = Registry("blending window")
 
 DEFAULT_TILE_SIZE = 1024
 DEFAULT_HALO = 32
-DEFAULT_OVERLAP = 32
+DEFAULT_OVERLAP = 16
 
 
 @WINDOWS.register("linear", aliases=("ramp",))
@@ -134,6 +134,11 @@ class TileInfo:
     dst: tuple
 
 
+def _floor_step(core, overlap, m):
+    step = core - overlap
+    return max(step - step % m, m)
+
+
 def plan_axis(length, tile, halo, overlap, input_multiple=1):
     """Lays tiles along one axis of `length` pixels.
 
@@ -158,11 +163,15 @@ def plan_axis(length, tile, halo, overlap, input_multiple=1):
     if length <= core:
         core = _ceil_to(length, m)
         return AxisPlan(length, core + 2 * halo, halo, core, (0,))
-    step = core - overlap
-    step = step - step % m if step >= m else m
-    count = int(math.ceil((length - core) / step)) + 1
-    # Spread the tiles evenly (smaller, still aligned step) so the last one wastes little.
-    step = _ceil_to(math.ceil((length - core) / (count - 1)), m)
+    max_step = _floor_step(core, overlap, m)
+    count = int(math.ceil((length - core) / max_step)) + 1
+    # Shrink the tiles to the smallest aligned core that still covers the image with `count`
+    # tiles, so little is computed twice (the cost over plain prediction stays ~(tile/step)^2).
+    core = _ceil_to(max(math.ceil((length + (count - 1) * overlap) / count), overlap + 1), m)
+    while (count - 1) * _floor_step(core, overlap, m) + core < length:
+        core += m
+    step = _floor_step(core, overlap, m)
+    tile = core + 2 * halo
     starts = tuple(k * step for k in range(count))
     return AxisPlan(length, tile, halo, core, starts)
 

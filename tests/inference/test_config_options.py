@@ -25,7 +25,7 @@ def test_options_from_default_and_legacy_config():
     opts = options_from_config(defaults["tiledinfer"], defaults["segmentation"],
                                defaults.get("infer"), input_multiple=16, num_outputs=2,
                                receptive_field=200)
-    assert opts.tile_size == 1024 and opts.halo == (64, 64) and opts.overlap == 32
+    assert opts.tile_size == 1024 and opts.halo == (32, 32) and opts.overlap == 16
     assert opts.postprocess.threshold_method == "run" and opts.num_outputs == 2
     legacy = dict(defaults["tiledinfer"], overlapping=64, split_size=512, halo=[115, 115])
     seg = dict(defaults["segmentation"], colorize=True, white="green", blursize=[3, 3])

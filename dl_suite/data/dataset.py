@@ -192,17 +192,18 @@ class SegmentationDataset(keras.utils.PyDataset):
             for _ in range(self.patch_batch):
                 top, left = self.sampler.sample(rng, i)
                 centre = (left + (w - 1) / 2.0, top + (h - 1) / 2.0)
+                source = self._source_image(i)
                 if self.augmentor is None:
                     window = (slice(top, top + h), slice(left, left + w))
-                    x = self.images[i][window]
+                    x = source[window]
                     y = self.targets[i][window]
                     wt = None if self.weights[i] is None else self.weights[i][window]
                 else:
                     x, y, wt = self.augmentor.augment(
-                        self.images[i], self.targets[i], self.weights[i], rng=rng,
+                        source, self.targets[i], self.weights[i], rng=rng,
                         output_shape=self.patch_size, center=centre,
                     )
-                xs.append(x if x.ndim == 3 else x[..., None])
+                xs.append(self._finish_x(x if x.ndim == 3 else x[..., None]))
                 ys.append(y)
                 ws.append(wt)
         x = np.stack(xs).astype(np.float32, copy=False)
@@ -214,6 +215,14 @@ class SegmentationDataset(keras.utils.PyDataset):
         if self.weight_map:
             y = np.concatenate([y, np.stack(ws).astype(np.float32)[..., None]], axis=-1)
         return x, y
+
+    def _source_image(self, i):
+        """The (H, W, C) array patches of sample `i` are cut from (subclasses add frames)."""
+        return self.images[i]
+
+    def _finish_x(self, x):
+        """Shapes one augmented (h, w, C) input patch (subclasses split frames)."""
+        return x
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -21,7 +21,11 @@ def run(args):
     resume = args.resume
     if resume == "latest":
         resume = runs.latest_resumable(cfg["train"]["model_dir"])
-    run_dir = train(cfg, resume=resume)
+    try:
+        run_dir = train(cfg, resume=resume)
+    except KeyboardInterrupt:
+        say(f"Training interrupted. Continue it with: dl-suite train {args.config} --resume")
+        raise
     say(f"Training finished. Run folder: {run_dir}")
     say(f"  model:   {run_dir / runs.BEST_MODEL}")
     say(f"  history: {run_dir / 'history.csv'}")

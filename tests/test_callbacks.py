@@ -1,0 +1,178 @@
+"""Callbacks: run-folder outputs, resume state, soft stop, NaN guard, seeds, fine-tuning."""
+
+import csv
+
+import numpy as np
+import pytest
+import keras
+
+from dl_suite import callbacks as C
+from dl_suite.losses import get_loss
+from dl_suite.metrics import get_metrics
+from dl_suite.optimizers import build_optimizer
+
+
+def _model(num_classes=1, name_prefix="enc1"):
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name=f"{name_prefix}_conv")(inputs)
+    outputs = keras.layers.Conv2D(num_classes, 1, activation="sigmoid", name="head")(x)
+    return keras.Model(inputs, outputs)
+
+
+def _compiled(cfg=None, lr=1e-2):
+    model = _model()
+    model.compile(build_optimizer("adam", lr, cfg=cfg, steps_per_epoch=2),
+                  loss=get_loss("bce_dice"), metrics=get_metrics(["dice_coef"]))
+    return model
+
+
+def _data(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 16, 16, 1)).astype("float32")
+    return x, (x > 0.5).astype("float32")
+
+
+def _cfg(**train):
+    base = {"patience": 5, "reducer_patience": 1, "reducer_factor": 0.5, "save_freq": 2,
+            "num_infer_images": 2, "epoch_change_infer": True, "save_best_only": True,
+            "learning_rate_reducer": True}
+    base.update(train)
+    return {"model": {"learning_rate": 1e-2}, "train": base}
+
+
+def _rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_full_run_writes_run_folder(tmp_path):
+    x, y = _data()
+    cfg = _cfg()
+    model = _compiled()
+    callbacks = C.build_callbacks(tmp_path, cfg, preview_images=x[:3], preview_masks=y[:3])
+    model.fit(x, y, validation_data=(x, y), batch_size=2, epochs=2, callbacks=callbacks, verbose=0)
+    for name in ("model.keras", "model_last.keras", "history.csv", "curves.png",
+                 "epoch_change_infer/epoch_001.png", "epoch_change_infer/epoch_002.png",
+                 "checkpoints/epoch_002.keras", "resume/state.json",
+                 "resume/model_epoch_002.keras"):
+        assert (tmp_path / name).is_file(), name
+    assert not (tmp_path / "resume/model_epoch_001.keras").exists()
+    rows = _rows(tmp_path / "history.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"loss", "val_loss", "dice_coef", "val_dice_coef", "learning_rate"} <= set(rows[0])
+    grid = keras.utils.load_img(tmp_path / "epoch_change_infer/epoch_002.png")
+    assert grid.size[1] >= 2 * 16  # two preview rows (num_infer_images=2)
+
+
+def test_resume_restores_epoch_optimizer_and_callback_state(tmp_path):
+    x, y = _data()
+    cfg = _cfg(save_freq=None)
+    model = _compiled()
+    callbacks = C.build_callbacks(tmp_path, cfg)
+    model.fit(x, y, validation_data=(x, y), batch_size=2, epochs=2, callbacks=callbacks, verbose=0)
+    reducer = next(c for c in callbacks if isinstance(c, keras.callbacks.ReduceLROnPlateau))
+
+    state = C.load_resume_state(tmp_path)
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+    resumed = state["model"]
+    assert int(resumed.optimizer.iterations.numpy()) == 4
+    np.testing.assert_allclose(resumed.get_weights()[0], model.get_weights()[0])
+    assert state["callbacks"]["reduce_lr"]["wait"] == reducer.wait
+
+    callbacks = C.build_callbacks(tmp_path, cfg, resume_state=state)
+    seen = {}
+    probe = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seen.update(
+            wait=next(c for c in callbacks if isinstance(c, keras.callbacks.ReduceLROnPlateau)).wait
+        )
+    )
+    resumed.fit(x, y, validation_data=(x, y), batch_size=2, epochs=3, initial_epoch=2,
+                callbacks=callbacks + [probe], verbose=0)
+    assert seen["wait"] == reducer.wait
+    assert [r["epoch"] for r in _rows(tmp_path / "history.csv")] == ["1", "2", "3"]
+    assert C.load_resume_state(tmp_path)["epoch"] == 3
+
+
+def test_no_state_before_first_epoch(tmp_path):
+    assert C.load_resume_state(tmp_path) is None
+
+
+def test_soft_stop_file_ends_after_epoch(tmp_path):
+    x, y = _data()
+    (tmp_path / "STOP").write_text("old")  # left over: ignored
+    import os
+    os.utime(tmp_path / "STOP", (0, 0))
+    touch = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: (tmp_path / "STOP").write_text("x") if epoch == 1 else None
+    )
+    model = _compiled()
+    callbacks = [touch] + C.build_callbacks(tmp_path, _cfg(save_freq=None), has_validation=False)
+    history = model.fit(x, y, batch_size=2, epochs=5, callbacks=callbacks, verbose=0)
+    assert len(history.epoch) == 2
+
+
+def test_nan_guard_restores_last_good_weights(tmp_path):
+    x, y = _data(6)
+    y[4:] = np.nan  # third batch is poison
+    model = _compiled()
+    initial = [w.copy() for w in model.get_weights()]
+    guard = C.NaNGuard()
+    model.fit(x, y, batch_size=2, epochs=3, shuffle=False, callbacks=[guard], verbose=0)
+    assert guard.stopped
+    for got, want in zip(model.get_weights(), initial):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_same_seed_same_weights():
+    x, y = _data()
+
+    def run():
+        C.set_global_seed(7)
+        model = _compiled()
+        model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+        return model.get_weights()
+
+    for a, b in zip(run(), run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_warmup_callback_sets_rates():
+    model = _compiled()
+    warm = C.WarmUpCallback(0.1, 3)
+    warm.set_model(model)
+    rates = []
+    for epoch in range(5):
+        warm.on_epoch_begin(epoch)
+        rates.append(float(model.optimizer.learning_rate.numpy()))
+    np.testing.assert_allclose(rates, [0.025, 0.05, 0.075, 0.1, 0.1], rtol=1e-6)
+
+
+def test_preview_grid_handles_sizes_and_tiled_predict():
+    model = _model()
+    images = [np.zeros((16, 16, 1), "float32"), np.ones((40, 24, 1), "float32")]
+    preds = [C.predict_padded(model, im) for im in images]
+    assert preds[1].shape == (16, 16, 1)  # fixed-input model: crop to its input size
+    tiled = C.tiled_predict_fn((16, 16), input_multiple=1)
+    full = tiled(model, images[1])
+    assert full.shape == (40, 24, 1)
+    grid = C.make_preview_grid(images, [preds[0], full], masks=images)
+    assert grid.dtype == np.uint8 and grid.shape[-1] == 3 and grid.shape[0] >= 56
+
+
+def test_pretrained_weights_new_head_and_frozen_encoder(tmp_path):
+    source = _model()
+    source.save(tmp_path / "prev.keras")
+    target = _model(num_classes=3)
+    report = C.load_pretrained_weights(target, tmp_path / "prev.keras", freeze_encoder=True)
+    assert report["loaded"] == ["enc1_conv"] and report["skipped"] == ["head"]
+    assert report["frozen"] == 1 and not target.get_layer("enc1_conv").trainable
+    np.testing.assert_array_equal(target.get_layer("enc1_conv").get_weights()[0],
+                                  source.get_layer("enc1_conv").get_weights()[0])
+    with pytest.raises(ValueError, match="does not exist"):
+        C.load_pretrained_weights(target, tmp_path / "missing.keras")
+
+
+def test_monitor_mode():
+    assert C.monitor_mode("val_dice_coef") == "max"
+    assert C.monitor_mode("val_loss") == "min"
+    assert C.monitor_mode("val_loss", "max") == "max"

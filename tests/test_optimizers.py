@@ -1,0 +1,70 @@
+"""Optimisers and learning-rate schedules from config values."""
+
+import numpy as np
+import pytest
+import keras
+
+from dl_suite import optimizers as O
+from dl_suite.registry import UnknownNameError
+
+
+@pytest.mark.parametrize("name,cls", [("adam", keras.optimizers.Adam),
+                                      ("adamw", keras.optimizers.AdamW),
+                                      ("sgd", keras.optimizers.SGD),
+                                      ("rmsprop", keras.optimizers.RMSprop)])
+def test_build_each_optimizer(name, cls):
+    optimizer = O.build_optimizer(name, 1e-3, clipnorm=1.0)
+    assert isinstance(optimizer, cls) and optimizer.clipnorm == 1.0
+
+
+def test_sgd_momentum_and_clipvalue_from_config():
+    cfg = {"train": {"momentum": 0.8, "nesterov": True, "lr_schedule": "plateau"}}
+    optimizer = O.build_optimizer("sgd", 0.1, clipvalue=0.3, cfg=cfg)
+    assert optimizer.momentum == 0.8 and optimizer.nesterov and optimizer.clipvalue == 0.3
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.1)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="only one"):
+        O.build_optimizer("adam", 1e-3, clipvalue=1.0, clipnorm=1.0)
+    with pytest.raises(ValueError, match="positive"):
+        O.build_optimizer("adam", 0.0)
+    with pytest.raises(UnknownNameError, match="Did you mean 'adam'"):
+        O.build_optimizer("adma", 1e-3)
+
+
+def _rates(schedule, steps):
+    return np.array([float(keras.ops.convert_to_numpy(schedule(s))) for s in steps])
+
+
+def test_cosine_with_warmup():
+    lr = O.build_schedule("cosine", 0.1, steps_per_epoch=10, epochs=12, warmup_epochs=2,
+                          min_lr=0.001)
+    rates = _rates(lr, [0, 9, 19, 20, 70, 119, 500])
+    np.testing.assert_allclose(rates[:3], [0.1 / 20, 0.1 / 2, 0.1], rtol=1e-5)
+    assert rates[3] == pytest.approx(0.1) and 0.001 < rates[4] < 0.1
+    assert rates[-1] == pytest.approx(0.001, rel=1e-3)
+
+
+def test_step_schedule_and_plateau():
+    lr = O.build_schedule("step", 0.1, steps_per_epoch=5, epochs=30, step_epochs=2,
+                          step_factor=0.5)
+    np.testing.assert_allclose(_rates(lr, [0, 9, 10, 20]), [0.1, 0.1, 0.05, 0.025], rtol=1e-6)
+    assert O.build_schedule("plateau", 0.1, steps_per_epoch=5, epochs=3) == 0.1
+    assert O.schedule_name_from_config({"learning_rate_reducer": False}) == "constant"
+
+
+def test_schedule_from_config_survives_save(tmp_path):
+    cfg = {"train": {"lr_schedule": "cosine", "warmup_epochs": 1, "epochs": 3,
+                     "steps_per_epoch": 2}}
+    optimizer = O.build_optimizer("adamw", 1e-3, cfg=cfg)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer, "mse")
+    model.fit(np.ones((4, 4)), np.ones((4, 1)), batch_size=2, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras").optimizer
+    assert isinstance(restored._learning_rate, O.WarmUpSchedule)
+    assert int(restored.iterations.numpy()) == 2
+    assert float(restored.learning_rate.numpy()) == pytest.approx(
+        float(optimizer.learning_rate.numpy()))

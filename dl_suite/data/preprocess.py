@@ -9,6 +9,9 @@ import numpy as np
 from dl_suite.data.normalization import normalize
 from dl_suite.errors import DataError
 
+# [image] keys passed to the normaliser (each method takes the ones it uses).
+NORMALIZATION_KEYS = ("p_low", "p_high", "clahe_clip_limit", "clahe_tile_size", "illumination_sigma")
+
 
 def split_slices(array, path="image"):
     """A 2D image stays one slice; a TIFF stack (N, H, W[, C]) becomes N slices."""
@@ -44,13 +47,16 @@ def preprocess_image(image, cfg, path="image"):
     """One raw 2D image -> float32 (H, W, C) normalised as `cfg["image"]` says."""
     image = to_channels(image, cfg["model"]["image_channels"], path)
     section = cfg["image"]
-    return normalize(image, section["normalization"], p_low=section["p_low"], p_high=section["p_high"]).astype(np.float32)
+    params = {key: section[key] for key in NORMALIZATION_KEYS}
+    return normalize(image, section["normalization"], **params).astype(np.float32)
 
 
 def prepare_mask(mask, cfg, path="mask"):
-    """Raw mask -> integer target (H, W): 0/1 for one class, class indices for several.
+    """Raw mask -> integer target (H, W): labels for one class, class indices for several.
 
-    Instance label images become binary foreground for 1-class models.
+    For 1-class models instance labels are kept (foreground = label > 0): the data pipeline
+    needs them for the U-Net weight map and the contour target, and evaluation for instance
+    metrics. `mask.binarize = True` reduces them to 0/1.
 
     Raises:
         DataError: a multi-class mask holds a value >= model.num_classes.
@@ -59,8 +65,10 @@ def prepare_mask(mask, cfg, path="mask"):
     if mask.ndim == 3:
         mask = mask[..., 0] if mask.shape[-1] == 1 else mask.max(axis=-1)
     num_classes = cfg["model"]["num_classes"]
-    if num_classes == 1 or cfg["mask"]["binarize"]:
+    if cfg["mask"]["binarize"]:
         return (mask > 0).astype(np.uint8)
+    if num_classes == 1:
+        return mask.astype(np.int32)
     if mask.max(initial=0) >= num_classes:
         raise DataError(
             f"Mask '{path}' contains the value {int(mask.max())}, but model.num_classes = {num_classes} "

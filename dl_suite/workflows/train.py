@@ -43,34 +43,14 @@ def patch_size(cfg):
 
 def make_datasets(cfg, train_samples, val_samples):
     """Keras PyDatasets for training (augmented, shuffled) and validation (plain, fixed)."""
-    from dl_suite.data.augment import build_augmentor
-    from dl_suite.data.dataset import SegmentationDataset
+    from dl_suite.data.dataset import SegmentationDataset, dataset_kwargs_from_config
 
-    generator = cfg["generator"]
-    common = dict(
-        batch_size=cfg["train"]["batch_size"],
-        patch_size=patch_size(cfg),
-        num_classes=cfg["model"]["num_classes"],
-        target_type=generator["target_type"],
-        weight_map=_weight_map_kind(cfg),
-        weight_params={"w0": generator["w0"], "sigma": generator["weight_sigma"]},
-        seed=cfg["train"]["seed"],
-    )
-    train_ds = SegmentationDataset(
-        train_samples[1], train_samples[2],
-        augmentor=build_augmentor(cfg), shuffle=True,
-        steps_per_epoch=cfg["train"]["steps_per_epoch"],
-        sampling_pdf=generator["sampling_pdf"], patch_batch=generator["patch_batch"],
-        workers=generator["workers"], use_multiprocessing=generator["use_multiprocessing"],
-        max_queue_size=generator["max_queue_size"], **common,
-    )
-    val_ds = None
-    if val_samples is not None:
-        val_ds = SegmentationDataset(
-            val_samples[1], val_samples[2], augmentor=None, shuffle=False,
-            steps_per_epoch=cfg["train"]["validation_steps"], **common,
-        )
-    return train_ds, val_ds
+    def dataset(samples, training):
+        kwargs = dataset_kwargs_from_config(cfg, training=training)
+        kwargs.update(patch_size=patch_size(cfg), weight_map=_weight_map_kind(cfg))
+        return SegmentationDataset(samples[1], samples[2], **kwargs)
+
+    return dataset(train_samples, True), (dataset(val_samples, False) if val_samples else None)
 
 
 def build_compiled_model(cfg, channels):

@@ -31,7 +31,10 @@ def predict_samples(cfg, run_dir, split):
     run_cfg = load_run_config(run_dir)
     pairs = require_split(cfg, split if split != "val" else "val")
     names, images, masks = load_samples(pairs, run_cfg)
-    predictor = ImagePredictor(load_model(runs.model_file(run_dir)), run_cfg, cfg["tiledinfer"])
+    from dl_suite.workflows.infer import inference_options
+
+    model = load_model(runs.model_file(run_dir))
+    predictor = ImagePredictor(model, inference_options(cfg, run_cfg, run_dir, model))
     probs = [predictor(image) for image in tqdm(images, desc="predicting", unit="image", leave=False)]
     return run_cfg, names, probs, masks, images
 

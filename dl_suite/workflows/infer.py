@@ -8,43 +8,32 @@ from dl_suite.data.preprocess import preprocess_image
 from dl_suite.errors import UserError
 from dl_suite.io.pairs import list_images
 from dl_suite.workflows import runs
-from dl_suite.workflows.evaluate import run_threshold
 from dl_suite.workflows.predict import load_model, load_run_config
 
 logger = logging.getLogger(__name__)
 
 
 def inference_options(cfg, run_cfg, run_dir, model):
-    """Maps the config's [infer], [tiledinfer] and [segmentation] sections onto InferenceOptions."""
-    from dl_suite.inference.batch import InferenceOptions
-    from dl_suite.inference.postprocess import PostprocessOptions
+    """InferenceOptions from the config's [tiledinfer], [segmentation] and [infer] sections.
+
+    The preprocessing comes from the run's config; models built for a fixed input size are
+    tiled at that size.
+    """
+    from dl_suite.inference.batch import options_from_config
     from dl_suite.models import input_multiple
 
     model_section = dict(run_cfg["model"])
-    tiled = cfg["tiledinfer"]
-    segmentation = cfg["segmentation"]
+    tiled = dict(cfg["tiledinfer"])
     shape = model.inputs[0].shape
-    fixed = None if shape[1] is None else (int(shape[1]), int(shape[2]))
-    tile_size = fixed or tiled["tile_size"]
-    halo = tiled["halo"]
-    if halo is None:
-        halo = max(8, min(fixed) // 8) if fixed else 32
-    overlap = tiled["overlapping"] if tiled["overlapping"] is not None else 32
-    return InferenceOptions(
-        num_channels=run_cfg["model"]["image_channels"],
-        num_outputs=max(1, run_cfg["model"]["num_classes"]),
-        tile_size=tile_size,
-        halo=halo,
-        overlap=overlap,
-        batch_size=tiled["batch_size"],
-        window=tiled["window"],
-        tta=tiled["tta"],
+    if shape[1] is not None:
+        tiled["tile_size"] = (int(shape[1]), int(shape[2]))
+    return options_from_config(
+        tiled, cfg["segmentation"], cfg["infer"],
+        num_channels=model_section["image_channels"],
+        num_outputs=int(model.outputs[0].shape[-1]),
         input_multiple=input_multiple(model_section["name"], **model_section),
-        postprocess=PostprocessOptions.from_config(segmentation, threshold=cfg["infer"]["threshold"]),
-        run_threshold=run_threshold(run_dir, None),
-        overlay_style=segmentation["overlay_style"],
+        run_threshold=runs.read_status(run_dir).get("threshold"),
         normalize=partial(preprocess_image, cfg=run_cfg),
-        pixel_size=segmentation["pixel_size"],
     )
 
 

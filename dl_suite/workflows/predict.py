@@ -4,8 +4,6 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from dl_suite.config import config_from_dict
 from dl_suite.workflows import runs
 
@@ -27,60 +25,33 @@ def load_model(path):
     import dl_suite.metrics  # noqa: F401
     import dl_suite.models  # noqa: F401
 
-    return keras.saving.load_model(path, compile=False)
-
-
-def keras_predictor(model):
-    """Callable (N, h, w, C) float32 -> (N, h, w, K) float32 probabilities (main output)."""
-
-    def predict(batch):
-        out = model(batch, training=False)
-        if isinstance(out, (list, tuple)):
-            out = out[0]
-        elif isinstance(out, dict):
-            out = next(iter(out.values()))
-        return np.asarray(out, dtype=np.float32)
-
-    return predict
+    model = keras.saving.load_model(path, compile=False)
+    if len(model.outputs) > 1:  # deep supervision: predict with the main output only
+        model = keras.Model(model.inputs, model.outputs[0], name=f"{model.name}_main")
+    return model
 
 
 class ImagePredictor:
-    """Predicts probability maps of whole preprocessed images with a trained model.
+    """Predicts probability maps of whole preprocessed images with a trained model (tiled).
 
     Args:
         model: a Keras model.
-        run_cfg: the run's Config (model name and knobs give the input multiple).
-        tiled: the `[tiledinfer]` options (tile size, halo, overlap, window, tta, batch size).
+        options: `InferenceOptions` (tile size, halo, overlap, window, TTA, input multiple).
     """
 
-    def __init__(self, model, run_cfg, tiled=None):
-        from dl_suite.models import input_multiple
+    def __init__(self, model, options):
+        from dl_suite.inference.predictors import keras_predictor
 
-        section = dict(run_cfg["model"])
-        self.model = model
-        self.multiple = input_multiple(section["name"], **section)
-        shape = model.inputs[0].shape
-        self.fixed_size = None if shape[1] is None else (int(shape[1]), int(shape[2]))
-        self.tiled = dict(tiled or {})
+        self.options = options
         self.predict_batch = keras_predictor(model)
 
     def __call__(self, image, progress=False):
         """(H, W, C) float32 -> (H, W, K) float32 probabilities."""
         from dl_suite.inference.tiling import predict_tiled
 
-        opts = self.tiled
-        tile = self.fixed_size or opts.get("tile_size") or 1024
-        halo = opts.get("halo")
-        if self.fixed_size:
-            halo = halo if halo is not None else min(tile) // 8
+        o = self.options
         return predict_tiled(
-            image, self.predict_batch,
-            tile_size=tile,
-            halo=halo if halo is not None else 32,
-            overlap=opts.get("overlap", 32),
-            batch_size=opts.get("batch_size", 4),
-            window=opts.get("window", "gaussian"),
-            tta=opts.get("tta", "none"),
-            input_multiple=self.multiple,
-            progress=progress,
+            image, self.predict_batch, tile_size=o.tile_size, halo=o.halo, overlap=o.overlap,
+            batch_size=o.batch_size, window=o.window, tta=o.tta,
+            input_multiple=o.input_multiple, progress=progress,
         )

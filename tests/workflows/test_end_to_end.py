@@ -2,7 +2,6 @@ import csv
 import json
 
 import numpy as np
-import pytest
 
 from dl_suite.config import load_config
 from dl_suite.io import read_image

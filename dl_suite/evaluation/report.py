@@ -1,0 +1,155 @@
+"""Evaluation outputs: `evaluation.csv`, `summary.json`, `report.md` (or `.html`) and overlays."""
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dl_suite.evaluation.scorecard import mean_row
+from dl_suite.io import write_image, write_text
+
+REPORT_COLUMNS = ("dice", "iou", "precision", "recall", "f1", "pixel_accuracy",
+                  "ap_50", "ap_mean", "pq", "v_rand", "v_info")
+
+
+def overlay(image, true, pred, alpha=0.5):
+    """RGB uint8 overlay: true positives green, false positives red, false negatives blue.
+
+    Args:
+        image: (H, W[, C]) image (any range; the first channel or RGB is shown in grey/colour).
+        true, pred: (H, W) boolean foreground masks.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 3 and image.shape[-1] not in (3,):
+        image = image[..., 0]
+    lo, hi = float(image.min()), float(image.max())
+    grey = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+    rgb = np.stack([grey] * 3, -1) if grey.ndim == 2 else grey
+    true, pred = np.asarray(true).astype(bool), np.asarray(pred).astype(bool)
+    true = true[..., 0] if true.ndim == 3 else true
+    pred = pred[..., 0] if pred.ndim == 3 else pred
+    colours = {(True, True): (0, 1, 0), (False, True): (1, 0, 0), (True, False): (0, 0.4, 1)}
+    for (t, p), colour in colours.items():
+        where = (true == t) & (pred == p)
+        rgb[where] = (1 - alpha) * rgb[where] + alpha * np.array(colour, np.float32)
+    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def rows_to_csv(rows):
+    """CSV text: one row per image plus a final `mean` row."""
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    mean = {"image": "mean", **mean_row(rows)}
+    lines = [",".join(keys)]
+    for row in rows + [mean]:
+        lines.append(",".join(_csv_cell(row.get(k, "")) for k in keys))
+    return "\n".join(lines) + "\n"
+
+
+def _csv_cell(value):
+    text = repr(value) if isinstance(value, float) else str(value)
+    return f'"{text}"' if "," in text or '"' in text else text
+
+
+def _table(header, body):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_format(v) for v in row) + " |" for row in body]
+    return lines
+
+
+def _markdown(rows, summary, overlay_files, title):
+    mean = summary.get("mean", {})
+    lines = [f"# {title}", "", f"Images: {summary.get('num_images', len(rows))}; threshold "
+             f"{summary.get('threshold')}; minimum object size {summary.get('min_size', 0)} px.",
+             "", "## Mean over images", ""]
+    lines += _table(["metric", "mean"], [[k, v] for k, v in mean.items()
+                                          if k in REPORT_COLUMNS or k.startswith("ap_")])
+    if "isbi" in summary:
+        isbi = summary["isbi"]
+        lines += ["", "## ISBI 2012 (maximised over thresholds of the mean curves)", ""]
+        lines += _table(["metric", "value", "threshold"],
+                        [["V_Rand", isbi["v_rand"], isbi["v_rand_threshold"]],
+                         ["V_Info", isbi["v_info"], isbi["v_info_threshold"]]])
+    columns = [c for c in REPORT_COLUMNS if rows and c in rows[0]]
+    lines += ["", "## Per image", ""]
+    lines += _table(["image"] + columns, [[r["image"]] + [r[c] for c in columns] for r in rows])
+    if overlay_files:
+        lines += ["", "## Overlays", "", "Green: correct foreground; red: false positive; "
+                  "blue: missed foreground.", ""]
+        lines += [f"![{name}]({path})" for name, path in overlay_files]
+    return "\n".join(lines) + "\n"
+
+
+def _html(markdown_text, title):
+    body = []
+    in_table = False
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= set("-"):
+                continue
+            if not in_table:
+                body.append("<table border='1' cellspacing='0' cellpadding='3'>")
+                in_table = True
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("!["):
+            name, path = line[2:].split("](")
+            body.append(f"<p><img src='{html.escape(path[:-1])}' alt='{html.escape(name)}' "
+                        "width='384'></p>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line:
+            body.append(f"<p>{html.escape(line)}</p>")
+    if in_table:
+        body.append("</table>")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            "</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_report(out_dir, rows, summary, overlays=None, fmt="md", title="dl-suite evaluation"):
+    """Writes the evaluation outputs into `out_dir`.
+
+    Args:
+        out_dir: output folder (created).
+        rows, summary: from `evaluate_images`.
+        overlays: optional list of (name, RGB uint8 array), e.g. from `overlay`; written as
+            `overlays/<name>.png` and shown in the report.
+        fmt: "md" (report.md) or "html" (report.html).
+        title: report heading.
+
+    Returns:
+        dict of the written paths: `csv`, `summary`, `report`, `overlays`.
+
+    Raises:
+        ValueError: unknown `fmt`.
+    """
+    if fmt not in ("md", "html"):
+        raise ValueError(f"Received `report_format='{fmt}'`, expected 'md' or 'html'.")
+    out_dir = Path(out_dir)
+    paths = {"csv": write_text(out_dir / "evaluation.csv", rows_to_csv(rows)),
+             "summary": write_text(out_dir / "summary.json",
+                                   json.dumps(summary, indent=1, default=float))}
+    overlay_files = []
+    for name, image in overlays or ():
+        stem = Path(str(name)).stem
+        write_image(out_dir / "overlays" / f"{stem}.png", image)
+        overlay_files.append((stem, f"overlays/{stem}.png"))
+    text = _markdown(rows, summary, overlay_files, title)
+    if fmt == "html":
+        paths["report"] = write_text(out_dir / "report.html", _html(text, title))
+    else:
+        paths["report"] = write_text(out_dir / "report.md", text)
+    paths["overlays"] = [out_dir / p for _, p in overlay_files]
+    return paths

@@ -14,11 +14,14 @@ mask predicted as empty gives a loss of 0 and every edge case stays finite.
 """
 
 import inspect
+import logging
 
 import keras
 from keras import ops
 
 from dl_suite.registry import Registry
+
+logger = logging.getLogger(__name__)
 
 LOSSES = Registry("loss")
 
@@ -499,6 +502,12 @@ def loss_params_from_config(name, section):
         "bce_weight": "bce_weight",
         "dice_weight": "dice_weight",
     }
+    if section.get("class_weights") is not None and "class_weights" not in accepted:
+        logger.warning(
+            "class_weights %s are ignored: loss '%s' does not use them. Use 'weighted_bce', "
+            "'weighted_bce_dice', 'sparse_cce' or 'categorical_cce' for class weights.",
+            section["class_weights"], name,
+        )
     return {
         arg: section[key]
         for arg, key in mapping.items()

@@ -225,6 +225,10 @@ def extract_tile(image, src):
 
     Only the bounding box of the needed pixels is read, so `image` may be a memmap.
     """
+    if src[0].start >= 0 and src[1].start >= 0 and src[0].stop <= image.shape[0] and (
+        src[1].stop <= image.shape[1]
+    ):
+        return np.asarray(image[src[0], src[1]])
     rows = _mirror_indices(src[0].start, src[0].stop, image.shape[0])
     cols = _mirror_indices(src[1].start, src[1].stop, image.shape[1])
     r0, r1 = int(rows.min()), int(rows.max()) + 1
@@ -234,39 +238,50 @@ def extract_tile(image, src):
 
 
 class _BandAccumulator:
-    """Weighted sums for a band of rows; finished rows are normalised and written to `out`."""
+    """Weighted sums for a band of rows; finished rows are written to `out`.
 
-    def __init__(self, out, width, channels):
+    The weights are pre-normalised (they sum to 1 at every pixel), so a finished row is just
+    cast and copied; where one tile covers a pixel its weight is exactly 1 and the prediction
+    is copied bit for bit. Sums are float64 so blended pixels round correctly to float32.
+    Buffers keep their capacity and finished rows are shifted out in place.
+    """
+
+    def __init__(self, out, width, channels, rows):
         self.out = out
-        self.width = width
-        self.channels = channels
-        self.start = 0  # first row not yet written
-        self.acc = np.zeros((0, width, channels), np.float64)
-        self.wsum = np.zeros((0, width), np.float64)
-
-    def _ensure(self, stop):
-        rows = stop - self.start
-        if rows > self.acc.shape[0]:
-            extra = rows - self.acc.shape[0]
-            self.acc = np.concatenate([self.acc, np.zeros((extra, self.width, self.channels))])
-            self.wsum = np.concatenate([self.wsum, np.zeros((extra, self.width))])
+        self.start = 0  # image row of buffer row 0 (first row not yet written)
+        self.top = 0  # buffer rows [0, top) may hold sums
+        self.acc = np.zeros((rows, width, channels), np.float64)
 
     def add(self, dst, values, weights):
-        self._ensure(dst[0].stop)
-        rows = slice(dst[0].start - self.start, dst[0].stop - self.start)
-        self.acc[rows, dst[1]] += values * weights[..., None]
-        self.wsum[rows, dst[1]] += weights
+        stop = dst[0].stop - self.start
+        if stop > self.acc.shape[0]:
+            grow = max(stop, 2 * self.acc.shape[0]) - self.acc.shape[0]
+            self.acc = np.concatenate([self.acc, np.zeros((grow,) + self.acc.shape[1:])])
+        view = self.acc[dst[0].start - self.start : stop, dst[1]]
+        view += values * weights[..., None]
+        self.top = max(self.top, stop)
 
     def flush(self, upto):
-        """Writes rows [start, upto) to `out` and drops them from the band."""
+        """Writes rows [start, upto) to `out` and shifts them out of the band."""
         count = upto - self.start
         if count <= 0:
             return
-        done = self.acc[:count] / self.wsum[:count, :, None]
-        self.out[self.start : upto] = done.astype(self.out.dtype, copy=False)
-        self.acc = self.acc[count:].copy()
-        self.wsum = self.wsum[count:].copy()
+        self.out[self.start : upto] = self.acc[:count]
+        live = self.top - count
+        if live > 0:
+            self.acc[:live] = self.acc[count : self.top]
+        self.acc[max(live, 0) : self.top] = 0
+        self.top = max(live, 0)
         self.start = upto
+
+
+def _normalised_windows(plan, window, overlap):
+    """Per-tile 1D weights along one axis, divided by their sum over all tiles (partition of 1)."""
+    base = WINDOWS.get(window)(plan.core, overlap)
+    total = np.zeros(plan.starts[-1] + plan.core)
+    for start in plan.starts:
+        total[start : start + plan.core] += base
+    return [base / total[start : start + plan.core] for start in plan.starts]
 
 
 def _as_hwc(image):
@@ -320,7 +335,8 @@ def predict_tiled(
     image = _as_hwc(image)
     height, width = image.shape[:2]
     plans = _plans((height, width), tile_size, halo, overlap, input_multiple)
-    windows = [WINDOWS.get(window)(p.core, _pair(overlap, "overlap")[a]) for a, p in enumerate(plans)]
+    overlaps = _pair(overlap, "overlap")
+    weights_y, weights_x = (_normalised_windows(p, window, overlaps[a]) for a, p in enumerate(plans))
     predict = tta_predictor(predictor, tta)
     control = batch_control or BatchSizeController(batch_size)
     tiles = list(_tiles_from_plans(plans))
@@ -345,12 +361,13 @@ def predict_tiled(
                 )
             if band is None:
                 out = _prepare_out(out, height, width, preds.shape[-1])
-                band = _BandAccumulator(out, width, preds.shape[-1])
+                rows = plans[0].core + plans[0].starts[min(len(starts_y) - 1, 1)] * (
+                    1 + control.batch_size // len(plans[1].starts))
+                band = _BandAccumulator(out, width, preds.shape[-1], min(rows, height))
             for info, pred in zip(chunk, preds):
-                (cy, cx), (dy, dx) = info.core, info.dst
-                weights = np.outer(
-                    windows[0][: cy.stop - cy.start], windows[1][: cx.stop - cx.start]
-                )
+                (cy, cx), (iy, ix) = info.core, info.index
+                weights = np.outer(weights_y[iy][: cy.stop - cy.start],
+                                   weights_x[ix][: cx.stop - cx.start])
                 band.add(info.dst, pred[cy, cx], weights)
             position += len(chunk)
             bar.update(len(chunk))

@@ -1,0 +1,208 @@
+"""Benchmark: tiled inference versus plain `model.predict`, and peak RSS on a huge image.
+
+Usage:
+    python3 benchmarks/tiled_inference.py                 # speed at 4096^2 + RSS at 16384^2
+    python3 benchmarks/tiled_inference.py --size 2048 --skip-rss
+
+Speed: one U-Net (`build_model("unet", (None, None, 1), 1, base_filters=8, num_layers=4)`,
+a plain-Keras U-Net of the same shape if the model zoo is unavailable) predicts the same
+random image (a) plainly: cut into non-overlapping `tile`-sized tiles, `model.predict` in
+batches, and (b) through `predict_tiled` with the default halo/overlap/window derived from the
+config defaults and the model's receptive field. The paths run interleaved `--repeats` times after a warm-up
+on every tile shape; the best time of each counts. Goal: tiled <= 1.2x plain.
+
+Peak RSS: a child process maps a float32 `--rss-size`^2 TIFF, predicts it tile by tile into a
+memory-mapped output TIFF and reports `ru_maxrss` (the kernel's peak resident set size).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dl_suite.config import schema  # noqa: E402
+from dl_suite.inference.batch import options_from_config  # noqa: E402
+from dl_suite.inference.predictors import keras_predictor  # noqa: E402
+from dl_suite.inference.tiling import iter_tiles, predict_tiled, unet_receptive_field  # noqa: E402
+
+NUM_LAYERS = 4
+BASE_FILTERS = 8
+
+
+def build_unet():
+    """The benchmark model and its input multiple (2**poolings)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    try:
+        from dl_suite.models import build_model, input_multiple
+
+        model = build_model("unet", (None, None, 1), 1, base_filters=BASE_FILTERS,
+                            num_layers=NUM_LAYERS)
+        return model, input_multiple("unet", num_layers=NUM_LAYERS), "dl_suite.models unet"
+    except Exception as exc:  # noqa: BLE001 - the zoo may be mid-edit; a plain U-Net will do
+        layers = keras.layers
+        inputs = keras.Input((None, None, 1))
+        x, skips = inputs, []
+        for level in range(NUM_LAYERS - 1):
+            for i in range(2):
+                x = layers.Conv2D(BASE_FILTERS * 2**level, 3, padding="same", activation="relu")(x)
+            skips.append(x)
+            x = layers.MaxPooling2D()(x)
+        for i in range(2):
+            x = layers.Conv2D(BASE_FILTERS * 2 ** (NUM_LAYERS - 1), 3, padding="same",
+                              activation="relu")(x)
+        for level in reversed(range(NUM_LAYERS - 1)):
+            x = layers.Concatenate()([layers.UpSampling2D()(x), skips[level]])
+            for i in range(2):
+                x = layers.Conv2D(BASE_FILTERS * 2**level, 3, padding="same", activation="relu")(x)
+        outputs = layers.Conv2D(1, 1, activation="sigmoid")(x)
+        return keras.Model(inputs, outputs), 2 ** (NUM_LAYERS - 1), f"plain keras U-Net ({exc})"
+
+
+def default_options(multiple, tile):
+    defaults = schema.defaults()
+    tiled = dict(defaults["tiledinfer"], tile_size=tile, progress=False)
+    return options_from_config(tiled, defaults["segmentation"], defaults.get("infer"),
+                               input_multiple=multiple,
+                               receptive_field=unet_receptive_field(NUM_LAYERS - 1))
+
+
+def tiled_kwargs(options):
+    return dict(tile_size=options.tile_size, halo=options.halo, overlap=options.overlap,
+                batch_size=options.batch_size, window=options.window, tta=options.tta,
+                input_multiple=options.input_multiple, progress=False)
+
+
+def speed(args):
+    model, multiple, source = build_unet()
+    options = default_options(multiple, args.tile)
+    size, tile, batch = args.size, args.tile, options.batch_size
+    if size % tile:
+        raise SystemExit(f"--size must be a multiple of --tile for the plain path ({size}, {tile}).")
+    image = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    tiles = image.reshape(size // tile, tile, size // tile, tile).swapaxes(1, 2).reshape(-1, tile, tile, 1)
+    predictor = keras_predictor(model)
+    infos = list(iter_tiles(image.shape, options.tile_size, options.halo, options.overlap, multiple))
+    tile_shape = (infos[0].src[0].stop - infos[0].src[0].start, infos[0].src[1].stop - infos[0].src[1].start)
+
+    # warm-up: trace every shape each path will see
+    model.predict(tiles[:batch], batch_size=batch, verbose=0)
+    predictor(tiles[:batch])
+    predictor(np.zeros((batch,) + tile_shape + (1,), np.float32))
+    predictor(np.zeros((len(infos) % batch or batch,) + tile_shape + (1,), np.float32))
+
+    def plain():
+        return model.predict(tiles, batch_size=batch, verbose=0)
+
+    def plain_on_batch():
+        return np.concatenate([predictor(tiles[i : i + batch]) for i in range(0, len(tiles), batch)])
+
+    def tiled():
+        return predict_tiled(image, predictor, **tiled_kwargs(options))
+
+    # interleave the paths so that load from other processes hits them alike; best of repeats
+    paths = (("plain_predict", plain), ("plain_predict_on_batch", plain_on_batch), ("tiled", tiled))
+    times = {name: float("inf") for name, _ in paths}
+    for _ in range(args.repeats):
+        for name, fn in paths:
+            start = time.perf_counter()
+            fn()
+            times[name] = min(times[name], time.perf_counter() - start)
+    mp = size * size / 1e6
+    computed = sum((i.src[0].stop - i.src[0].start) * (i.src[1].stop - i.src[1].start) for i in infos)
+    return {
+        "model": source,
+        "input_multiple": multiple,
+        "image": [size, size],
+        "tile_size": options.tile_size,
+        "halo": list(options.halo),
+        "overlap": options.overlap,
+        "window": options.window,
+        "batch_size": batch,
+        "tiles": len(infos),
+        "tile_shape": list(tile_shape),
+        "computed_pixels_ratio": round(computed / (size * size), 3),
+        "seconds": {k: round(v, 3) for k, v in times.items()},
+        "mp_per_s": {k: round(mp / v, 3) for k, v in times.items()},
+        "ratio_tiled_vs_plain_predict": round(times["tiled"] / times["plain_predict"], 3),
+        "ratio_tiled_vs_plain_predict_on_batch": round(
+            times["tiled"] / times["plain_predict_on_batch"], 3),
+    }
+
+
+def write_input(path, size):
+    """A float32 size^2 TIFF written through a memmap in row blocks (never fully in RAM)."""
+    from dl_suite.io.large_tiff import create_output_tiff
+
+    rng = np.random.default_rng(0)
+    with create_output_tiff(path, (size, size), np.float32, "YX") as out:
+        for y in range(0, size, 1024):
+            out.array[y : y + 1024] = rng.random((min(1024, size - y), size), dtype=np.float32)
+
+
+def rss_child(size, workdir, tile):
+    """Runs in a fresh process: tiled inference of a mapped TIFF into a mapped TIFF."""
+    from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
+
+    model, multiple, _ = build_unet()
+    options = default_options(multiple, tile)
+    predictor = keras_predictor(model)
+    predictor(np.zeros((1, 64, 64, 1), np.float32))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    image = open_image_lazy(Path(workdir) / "input.tif")
+    assert isinstance(image, np.memmap), "the input must be memory-mapped"
+    start = time.perf_counter()
+    with create_output_tiff(Path(workdir) / "prob.tif", image.shape, np.float32, "YX") as out:
+        predict_tiled(image, predictor, out=out.array, **tiled_kwargs(options))
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"image": [size, size], "seconds": round(seconds, 1),
+                      "mp_per_s": round(size * size / 1e6 / seconds, 3),
+                      "peak_rss_mib": round(peak), "rss_before_inference_mib": round(before),
+                      "input_gib": round(image.nbytes / 2**30, 2)}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=4096, help="speed test image side (px)")
+    parser.add_argument("--tile", type=int, default=1024, help="tile size (default: the config default)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rss-size", type=int, default=16384)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        rss_child(args.rss_size, args.rss_child, args.tile)
+        return
+    results = {}
+    if not args.skip_speed:
+        results["speed"] = speed(args)
+        print(json.dumps(results["speed"], indent=1), flush=True)
+    if not args.skip_rss:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as workdir:
+            write_input(Path(workdir) / "input.tif", args.rss_size)
+            child = subprocess.run(
+                [sys.executable, __file__, "--rss-child", workdir, "--rss-size", str(args.rss_size),
+                 "--tile", str(args.tile)], capture_output=True, text=True, check=False)
+            if child.returncode:
+                raise SystemExit(f"RSS child failed:\n{child.stderr[-3000:]}")
+            results["rss"] = json.loads(child.stdout.strip().splitlines()[-1])
+            print(json.dumps(results["rss"], indent=1), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,9 @@ logger = logging.getLogger(__name__)
 
 # Modules that register builders; imported here so that `MODELS` is complete.
 _BUILDER_MODULES = (
-    "unet",
+    "unet", "attention_unet", "sharp_unet", "multires_unet", "unet3plus", "u2net",
+    "mobile_unet", "unet_lstm", "efficient_unet", "deeplabv3plus", "pspnet", "icnet", "fcn",
+    "segnet", "swin_unet", "transunet",
 )
 for _module in _BUILDER_MODULES:
     importlib.import_module(f"dl_suite.models.{_module}")
@@ -70,7 +72,10 @@ def build_model(name, input_shape, num_classes=1, **kwargs):
     canonical = MODELS.canonical(name)
     builder = MODELS.get(canonical)
     kw = builder_kwargs(canonical, **kwargs)
-    kw = {k: v for k, v in kw.items() if k in kwargs}
+    # keys the config leaves null take the builder's own default (e.g. num_heads differs
+    # between swin_unet and transunet)
+    kw = {k: v for k, v in kw.items() if k in kwargs and not (
+        kwargs[k] is None and builder_kwargs(canonical)[k] is not None)}
     ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder"})
     if ignored:
         logger.debug("Model '%s' ignores config keys: %s", canonical, ", ".join(ignored))

@@ -35,3 +35,13 @@ def skip_if_unsupported(name):
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips tests marked slow unless they are selected explicitly (`-m slow`)."""
+    if "slow" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if "slow" in item.keywords and item.nodeid.startswith("tests/models"):
+            item.add_marker(skip)

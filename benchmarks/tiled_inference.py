@@ -12,13 +12,12 @@ config defaults and the model's receptive field. The paths run interleaved `--re
 on every tile shape; the best time of each counts. Goal: tiled <= 1.2x plain.
 
 Peak RSS: a child process maps a float32 `--rss-size`^2 TIFF, predicts it tile by tile into a
-memory-mapped output TIFF and reports `ru_maxrss` (the kernel's peak resident set size).
+memory-mapped output TIFF and reports its peak resident set size (VmHWM).
 """
 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -150,6 +149,18 @@ def write_input(path, size):
             out.array[y : y + 1024] = rng.random((min(1024, size - y), size), dtype=np.float32)
 
 
+def _status_mib(*keys):
+    """Fields of /proc/self/status in MiB (VmHWM = peak RSS of this process image; unlike
+    ru_maxrss it is not inherited from the parent across fork/exec)."""
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            if name in keys:
+                values[name] = round(int(rest.split()[0]) / 1024)
+    return values
+
+
 def rss_child(size, workdir, tile):
     """Runs in a fresh process: tiled inference of a mapped TIFF into a mapped TIFF."""
     from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
@@ -158,17 +169,19 @@ def rss_child(size, workdir, tile):
     options = default_options(multiple, tile)
     predictor = keras_predictor(model)
     predictor(np.zeros((1, 64, 64, 1), np.float32))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _status_mib("VmHWM")["VmHWM"]
     image = open_image_lazy(Path(workdir) / "input.tif")
     assert isinstance(image, np.memmap), "the input must be memory-mapped"
     start = time.perf_counter()
     with create_output_tiff(Path(workdir) / "prob.tif", image.shape, np.float32, "YX") as out:
         predict_tiled(image, predictor, out=out.array, **tiled_kwargs(options))
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = _status_mib("VmHWM", "RssAnon", "RssFile")
     print(json.dumps({"image": [size, size], "seconds": round(seconds, 1),
                       "mp_per_s": round(size * size / 1e6 / seconds, 3),
-                      "peak_rss_mib": round(peak), "rss_before_inference_mib": round(before),
+                      "peak_rss_mib": status["VmHWM"], "peak_rss_before_inference_mib": before,
+                      "rss_anon_end_mib": status.get("RssAnon"),
+                      "rss_file_end_mib": status.get("RssFile"),
                       "input_gib": round(image.nbytes / 2**30, 2)}))
 
 

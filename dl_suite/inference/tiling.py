@@ -15,6 +15,7 @@ untiled predictions agree up to float rounding away from the image border.
 
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -343,14 +344,25 @@ def predict_tiled(
     starts_y = plans[0].starts
     band = None
 
+    def make_batch(position):
+        chunk = tiles[position : position + control.batch_size]
+        return chunk, np.stack([extract_tile(image, t.src) for t in chunk]).astype(np.float32)
+
+    # One worker thread predicts the next batch while this thread blends the current one
+    # (backends release the GIL), so cutting and blending cost little wall time.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dl_suite_tiles")
     bar = tqdm(total=len(tiles), desc="tiles", unit="tile", disable=not progress, leave=False)
     try:
         position = 0
-        while position < len(tiles):
-            chunk = tiles[position : position + control.batch_size]
-            batch = np.stack([extract_tile(image, t.src) for t in chunk]).astype(np.float32)
-            preds, used = control.run(predict, batch)
+        chunk, batch = make_batch(0)
+        future = executor.submit(control.run, predict, batch)
+        while future is not None:
+            preds, used = future.result()
             chunk, batch = chunk[:used], batch[:used]
+            future = None
+            if position + used < len(tiles):
+                next_chunk, next_batch = make_batch(position + used)
+                future = executor.submit(control.run, predict, next_batch)
             preds = np.asarray(preds)
             if preds.ndim != 4 or preds.shape[:3] != batch.shape[:3]:
                 raise ValueError(
@@ -369,12 +381,14 @@ def predict_tiled(
                 weights = np.outer(weights_y[iy][: cy.stop - cy.start],
                                    weights_x[ix][: cx.stop - cx.start])
                 band.add(info.dst, pred[cy, cx], weights)
-            position += len(chunk)
-            bar.update(len(chunk))
+            position += used
+            bar.update(used)
             if position < len(tiles):
                 band.flush(starts_y[tiles[position].index[0]])
+                chunk, batch = next_chunk, next_batch
         band.flush(height)
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)
         bar.close()
     if batch_control is None:
         control.report()

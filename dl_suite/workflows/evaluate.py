@@ -3,68 +3,104 @@
 import logging
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from dl_suite.workflows import runs
-from dl_suite.workflows.data import load_samples, require_split
+from dl_suite.workflows.data import load_samples, require_split, split_pairs, split_validation
 from dl_suite.workflows.predict import ImagePredictor, load_model, load_run_config
 
 logger = logging.getLogger(__name__)
 
 
-def run_threshold(run_dir, configured=None):
-    """The probability threshold: configured, else the run's optimised one, else 0.5."""
-    if configured is not None:
-        return float(configured)
-    stored = runs.read_status(run_dir).get("threshold")
-    return float(stored) if stored is not None else 0.5
-
-
 def evaluation_dir(cfg, run_dir, split):
+    """`train.eval_dir/<run>/<split>` if eval_dir is set, else `<run>/evaluation/<split>`."""
     base = cfg["train"]["eval_dir"]
     return Path(base) / Path(run_dir).name / split if base else Path(run_dir) / "evaluation" / split
 
 
-def predict_samples(cfg, run_dir, split):
-    """Loads a split with the run's preprocessing and predicts it: (names, probs, masks, images)."""
-    run_cfg = load_run_config(run_dir)
-    pairs = require_split(cfg, split if split != "val" else "val")
-    names, images, masks = load_samples(pairs, run_cfg)
-    from dl_suite.workflows.infer import inference_options
+class RunPredictor:
+    """A run's model, preprocessing and tiling, ready to predict preprocessed samples."""
 
-    model = load_model(runs.model_file(run_dir))
-    predictor = ImagePredictor(model, inference_options(cfg, run_cfg, run_dir, model))
-    probs = [predictor(image) for image in tqdm(images, desc="predicting", unit="image", leave=False)]
-    return run_cfg, names, probs, masks, images
+    def __init__(self, cfg, run_dir):
+        from dl_suite.workflows.infer import inference_options
+
+        self.run_dir = Path(run_dir)
+        self.run_cfg = load_run_config(run_dir)
+        model = load_model(runs.model_file(run_dir))
+        self.predict = ImagePredictor(model, inference_options(cfg, self.run_cfg, run_dir, model))
+
+    def samples(self, pairs):
+        """Reads pairs with the run's preprocessing: (names, images, masks)."""
+        return load_samples(pairs, self.run_cfg)
+
+    def probabilities(self, images, desc="predicting"):
+        return [self.predict(image) for image in tqdm(images, desc=desc, unit="image", leave=False)]
+
+
+def validation_samples(cfg, predictor):
+    """The run's validation images: the configured folder, else the same seeded split as training."""
+    pairs = split_pairs(cfg, "val")
+    if pairs is not None:
+        return predictor.samples(pairs)
+    train = predictor.run_cfg["train"]
+    samples = predictor.samples(require_split(cfg, "train"))
+    _, val = split_validation(samples, train["validation_split"], train["seed"])
+    return val
+
+
+def optimise_run_threshold(cfg, predictor):
+    """Picks the threshold (and minimum object size) that maximises eval.threshold_metric on the
+    validation images and stores it in the run; inference uses it from then on."""
+    from dl_suite.evaluation import optimise_threshold, save_threshold
+
+    section = cfg["eval"]
+    val = validation_samples(cfg, predictor)
+    if not val:
+        logger.warning("No validation images: the threshold is not optimised.")
+        return None
+    probs = predictor.probabilities(val[1], desc="validation")
+    result = optimise_threshold(probs, val[2], section["threshold_metric"], section["threshold_grid"],
+                                section["min_size_grid"])
+    save_threshold(predictor.run_dir, result)
+    logger.info("Optimised threshold %.3f (min size %s) on %d validation images: %s = %.4f",
+                result["threshold"], result.get("min_size", 0), len(val[0]),
+                section["threshold_metric"], result.get("score", float("nan")))
+    return result
 
 
 def evaluate(cfg, *, run=None, split="eval"):
     """Scores the model of a run on the images of `split` ("eval", "test" or "val").
 
-    Returns:
-        dict with `summary` (per-metric means etc.), `rows` (per image) and `output_dir`.
-    """
-    from dl_suite.evaluation import score_images, write_report
+    Images are preprocessed as the run was trained (its config.json); the threshold is
+    `eval.threshold` if set, else the run's optimised one, else 0.5.
 
+    Returns:
+        dict with `summary`, `rows` (per image) and `output_dir`.
+    """
+    from dl_suite.evaluation import binarize, evaluate_images, load_threshold, overlay, write_report
+
+    section = cfg["eval"]
     run_dir = runs.resolve_run(cfg, run)
-    run_cfg, names, probs, masks, images = predict_samples(cfg, run_dir, split)
-    threshold = run_threshold(run_dir, cfg["eval"]["threshold"])
-    rows, summary = score_images(names, probs, masks, threshold=threshold, cfg=cfg, run_cfg=run_cfg)
-    summary.update(run=str(run_dir), split=split, threshold=threshold)
+    predictor = RunPredictor(cfg, run_dir)
+    if section["optimise_threshold"] and predictor.run_cfg["model"]["num_classes"] == 1:
+        optimise_run_threshold(cfg, predictor)
+    names, images, masks = (validation_samples(cfg, predictor) if split == "val"
+                            else predictor.samples(require_split(cfg, split)))
+    probs = predictor.probabilities(images)
+    threshold, min_size = load_threshold(run_dir, default=0.5)
+    if section["threshold"] is not None:
+        threshold = section["threshold"]
+    min_size = min_size or section["min_object_size"]
+    extra = {"isbi_thresholds": section["threshold_grid"]} if section["threshold_grid"] else {}
+    rows, summary = evaluate_images(
+        probs, masks, names, threshold=threshold, min_size=min_size, scores=section["scores"],
+        iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"], **extra,
+    )
+    summary.update(run=str(run_dir), split=split, threshold=float(threshold), min_size=int(min_size))
+    count = section["num_overlays"]
+    overlays = [(n, overlay(i, m > 0, binarize(p, threshold, min_size)))
+                for n, i, m, p in list(zip(names, images, masks, probs))[:count]]
     out_dir = evaluation_dir(cfg, run_dir, split)
-    write_report(out_dir, rows, summary, images=images, probs=probs, masks=masks, names=names,
-                 threshold=threshold)
+    write_report(out_dir, rows, summary, overlays=overlays, fmt=section["report_format"])
     logger.info("Evaluation written to %s", out_dir)
     return {"summary": summary, "rows": rows, "output_dir": out_dir}
-
-
-def mean_dice(probs, masks, threshold=0.5):
-    """Mean per-image foreground Dice (used by the demo's summary line)."""
-    scores = []
-    for prob, mask in zip(probs, masks):
-        pred = prob[..., 0] >= threshold if prob.shape[-1] == 1 else prob.argmax(-1) > 0
-        true = mask > 0
-        denom = pred.sum() + true.sum()
-        scores.append(1.0 if denom == 0 else 2.0 * np.logical_and(pred, true).sum() / denom)
-    return float(np.mean(scores))

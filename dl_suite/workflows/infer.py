@@ -8,7 +8,7 @@ from dl_suite.data.preprocess import preprocess_image
 from dl_suite.errors import UserError
 from dl_suite.io.pairs import list_images
 from dl_suite.workflows import runs
-from dl_suite.workflows.predict import load_model, load_run_config
+from dl_suite.workflows.predict import fixed_input_size, load_model, load_run_config, model_predictor
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +24,33 @@ def inference_options(cfg, run_cfg, run_dir, model):
 
     model_section = dict(run_cfg["model"])
     tiled = dict(cfg["tiledinfer"])
-    shape = model.inputs[0].shape
-    if shape[1] is not None:
-        tiled["tile_size"] = (int(shape[1]), int(shape[2]))
+    multiple = input_multiple(model_section.pop("name"), **model_section)
+    fixed = fixed_input_size(model)
+    if fixed:
+        # The model takes exactly this size: tiles of it, with halo and overlap that fit.
+        side = min(fixed)
+        tiled["tile_size"] = fixed
+        tiled["max_halo"] = min(tiled["max_halo"], max(multiple, side // 4 // multiple * multiple))
+        if tiled["halo"] is not None:
+            tiled["halo"] = min(tiled["halo"], tiled["max_halo"])
+        overlap = tiled["overlapping"] if tiled["overlapping"] is not None else 16
+        tiled["overlapping"] = min(overlap, max(1, side // 8))
     return options_from_config(
         tiled, cfg["segmentation"], cfg["infer"],
         num_channels=model_section["image_channels"],
         num_outputs=int(model.outputs[0].shape[-1]),
-        input_multiple=input_multiple(model_section["name"], **model_section),
-        run_threshold=runs.read_status(run_dir).get("threshold"),
+        input_multiple=multiple,
+        run_threshold=_stored_threshold(run_dir),
         normalize=partial(preprocess_image, cfg=run_cfg),
     )
+
+
+def _stored_threshold(run_dir):
+    """The run's optimised threshold, or None when it has none."""
+    from dl_suite.evaluation import load_threshold
+
+    threshold, _ = load_threshold(run_dir, default=-1.0)
+    return None if threshold < 0 else threshold
 
 
 def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
@@ -44,7 +60,6 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
         dict with counts `done`, `skipped`, `failed`, `failures` {name: reason}, `output_dir`.
     """
     from dl_suite.inference.batch import infer_paths
-    from dl_suite.inference.predictors import keras_predictor
 
     source = input_path or cfg["infer"]["images_dir"]
     if not source:
@@ -57,7 +72,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     paths = list_images(source)
     options = inference_options(cfg, run_cfg, run_dir, model)
     logger.info("Segmenting %d image(s) with %s into %s", len(paths), run_dir.name, output_dir)
-    report = infer_paths(paths, output_dir, keras_predictor(model), options, overwrite=overwrite)
+    report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
     return {
         "done": len(report.written),
         "skipped": len(report.skipped),

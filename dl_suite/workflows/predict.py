@@ -4,6 +4,8 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from dl_suite.config import config_from_dict
 from dl_suite.workflows import runs
 
@@ -31,6 +33,35 @@ def load_model(path):
     return model
 
 
+def fixed_input_size(model):
+    """(h, w) when the model was built for one input size, else None."""
+    shape = model.inputs[0].shape
+    return None if shape[1] is None else (int(shape[1]), int(shape[2]))
+
+
+def model_predictor(model):
+    """Tile predictor for a model: tiles smaller than a fixed-size model's input are
+    mirror-padded to it and the prediction cropped back, so any tile the tiler cuts works."""
+    from dl_suite.data.preprocess import pad_to_size
+    from dl_suite.inference.predictors import keras_predictor
+
+    predict = keras_predictor(model)
+    size = fixed_input_size(model)
+    if size is None:
+        return predict
+
+    def padded(batch):
+        h, w = batch.shape[1:3]
+        if (h, w) == size:
+            return predict(batch)
+        if h > size[0] or w > size[1]:
+            raise ValueError(f"Tile {h}x{w} is larger than the model input {size[0]}x{size[1]}.")
+        big = np.stack([pad_to_size(tile, size) for tile in batch])
+        return predict(big)[:, :h, :w]
+
+    return padded
+
+
 class ImagePredictor:
     """Predicts probability maps of whole preprocessed images with a trained model (tiled).
 
@@ -40,10 +71,8 @@ class ImagePredictor:
     """
 
     def __init__(self, model, options):
-        from dl_suite.inference.predictors import keras_predictor
-
         self.options = options
-        self.predict_batch = keras_predictor(model)
+        self.predict_batch = model_predictor(model)
 
     def __call__(self, image, progress=False):
         """(H, W, C) float32 -> (H, W, K) float32 probabilities."""

@@ -57,7 +57,7 @@ def build_compiled_model(cfg, channels):
     """Builds the configured model (fine-tuned from train.pretrained_weights if set) and compiles it."""
     from dl_suite.callbacks import load_pretrained_weights
     from dl_suite.losses import deep_supervision_losses, get_loss, loss_params_from_config
-    from dl_suite.metrics import get_metric
+    from dl_suite.metrics import get_metrics
     from dl_suite.models import build_model
     from dl_suite.optimizers import build_optimizer
 
@@ -71,7 +71,7 @@ def build_compiled_model(cfg, channels):
                                 freeze_encoder=section["freeze_encoder"])
     train = cfg["train"]
     params = loss_params_from_config(section["loss"], {**section, **train})
-    metrics = [get_metric(m, num_classes=num_classes) for m in section["metrics"]]
+    metrics = get_metrics(section["metrics"], num_classes=num_classes)
     optimizer = build_optimizer(
         section["optimizer"], section["learning_rate"],
         clipvalue=section["clipvalue"], clipnorm=section["clipnorm"], cfg=cfg,

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def builder_kwargs(name, **kwargs):
+def builder_kwargs(name, /, **kwargs):
     """The subset of `kwargs` that the builder of `name` accepts, with its defaults filled."""
     builder = MODELS.get(name)
     params = inspect.signature(builder).parameters
@@ -45,20 +45,22 @@ def builder_kwargs(name, **kwargs):
     return accepted
 
 
-def input_multiple(name, **kwargs):
+def input_multiple(name, /, **kwargs):
     """The factor that image height and width must be divisible by for model `name`."""
     return int(multiple_rule(name)(**builder_kwargs(name, **kwargs)))
 
 
-def build_model(name, input_shape, num_classes=1, **kwargs):
+def build_model(name, input_shape, num_classes=None, /, **kwargs):
     """Builds the model registered as `name` (a registry key or a legacy alias).
 
     Args:
         name: e.g. "unet", "TensorflowAttentionUNet".
         input_shape: (height, width, channels), or (time, height, width, channels) for the
             *_lstm models.
-        num_classes: 1 for a binary mask, more for a softmax over classes.
-        **kwargs: model config keys; keys the builder does not take are ignored.
+        num_classes: 1 for a binary mask, more for a softmax over classes (default:
+            kwargs["num_classes"], else 1).
+        **kwargs: model config keys (the whole config section may be passed, including
+            `name` and `num_classes`); keys the builder does not take are ignored.
             `freeze_encoder=True` freezes the encoder layers after building.
 
     Returns:
@@ -69,6 +71,9 @@ def build_model(name, input_shape, num_classes=1, **kwargs):
         UnknownNameError: for an unknown name (with a did-you-mean).
         ValueError: for a bad value or an input size the model cannot take.
     """
+    if num_classes is None:
+        num_classes = kwargs.get("num_classes", 1)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("name", "num_classes")}
     canonical = MODELS.canonical(name)
     builder = MODELS.get(canonical)
     kw = builder_kwargs(canonical, **kwargs)

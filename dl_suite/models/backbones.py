@@ -28,7 +28,7 @@ def check_weights(weights):
     if weights in (None, "", "None", "none"):
         return None
     if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
-        raise ValueError(
+        raise blocks.ModelConfigError(
             f"Received `weights={weights!r}`, expected null (train from scratch) or the path "
             "of a local backbone weights file (.weights.h5 / .h5). dl-suite never downloads "
             "weights: to use ImageNet weights, download the keras.applications weights file "
@@ -86,7 +86,7 @@ def resnet18_encoder(x, base_filters, *, output_stride=32, batch_norm=True, acti
         dilated).
     """
     if output_stride not in (8, 16, 32):
-        raise ValueError(f"Received output_stride={output_stride!r}, expected 8, 16 or 32.")
+        raise blocks.ModelConfigError(f"Received output_stride={output_stride!r}, expected 8, 16 or 32.")
     kw = dict(batch_norm=batch_norm, activation=activation)
     stem = blocks.conv_bn_act(x, base_filters, 7, f"{prefix}_stem", strides=2, **kw)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{prefix}_stem_pool")(stem)

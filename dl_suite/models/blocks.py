@@ -5,7 +5,15 @@ import logging
 import keras
 from keras import layers
 
+from dl_suite.errors import UserError
+
 logger = logging.getLogger(__name__)
+
+
+
+class ModelConfigError(UserError, ValueError):
+    """A model config value is invalid (a `ValueError` the CLI reports without traceback)."""
+
 
 # Final activations that make sense for one output channel / for several classes.
 _COMPATIBLE = {
@@ -23,7 +31,7 @@ def as_pair(value, key):
     except (TypeError, ValueError):
         pair = ()
     if len(pair) != 2 or min(pair) < 1:
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `{key}={value!r}`, expected a positive int or a pair of positive ints "
             f"such as [3, 3]. To fix, set `{key}` in the [model] section to e.g. [3, 3]."
         )
@@ -36,7 +44,7 @@ def as_list(value, length, key):
         return [int(value)] * length
     value = list(value)
     if len(value) < length:
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `{key}={value!r}` with {len(value)} entries, expected one entry per "
             f"level ({length}). To fix, give {length} values or a single number."
         )
@@ -48,7 +56,7 @@ def check_activation(name, key="activation"):
     try:
         keras.activations.get(name)
     except (ValueError, TypeError):
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `{key}={name!r}`, which is not a Keras activation. Expected one of "
             "relu, elu, selu, gelu, swish, leaky_relu, tanh, sigmoid."
         ) from None
@@ -57,7 +65,7 @@ def check_activation(name, key="activation"):
 
 def check_positive(value, key, minimum=1):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `{key}={value!r}`, expected an integer >= {minimum}. "
             f"To fix, set `{key}` in the [model] section accordingly."
         )
@@ -66,7 +74,7 @@ def check_positive(value, key, minimum=1):
 
 def check_rate(value, key="dropout_rate"):
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `{key}={value!r}`, expected a number in [0, 1), e.g. 0.05."
         )
     return float(value)
@@ -74,7 +82,7 @@ def check_rate(value, key="dropout_rate"):
 
 def check_padding(padding):
     if padding != "same":
-        raise ValueError(
+        raise ModelConfigError(
             f"Received `padding={padding!r}`. dl-suite models keep the image size through "
             "the network, so only `padding='same'` is supported. To fix, set padding = 'same'."
         )
@@ -89,16 +97,17 @@ def check_input_shape(input_shape, multiple, model_name, ndim=3):
     shape = tuple(input_shape)
     if len(shape) != ndim or any(not isinstance(s, int) or s < 1 for s in shape):
         want = "(time_windows, height, width, channels)" if ndim == 4 else "(height, width, channels)"
-        raise ValueError(
+        raise ModelConfigError(
             f"Received input_shape={shape!r} for model '{model_name}', expected {want} "
             "with positive integers."
         )
     height, width = shape[-3], shape[-2]
     bad = [f"{k}={v}" for k, v in (("image_height", height), ("image_width", width)) if v % multiple]
     if bad:
-        examples = sorted({max(multiple, (v // multiple) * multiple) for v in (height, width)}
-                          | {((v // multiple) + 1) * multiple for v in (height, width)})
-        raise ValueError(
+        wrong = [v for v in (height, width) if v % multiple]
+        examples = sorted({max(multiple, (v // multiple) * multiple) for v in wrong}
+                          | {((v // multiple) + 1) * multiple for v in wrong})
+        raise ModelConfigError(
             f"Received {', '.join(bad)} for model '{model_name}', but its height and width "
             f"must be multiples of {multiple} (valid sizes near yours: "
             f"{', '.join(map(str, examples))}). To fix, set image_height/image_width to such a "

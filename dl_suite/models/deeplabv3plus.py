@@ -45,7 +45,7 @@ def build_deeplabv3plus(input_shape, num_classes=1, *, backbone="resnet50", base
         A `keras.Model` with output "main".
     """
     if backbone not in _BACKBONES:
-        raise ValueError(f"Received `backbone={backbone!r}`, expected one of {_BACKBONES}.")
+        raise blocks.ModelConfigError(f"Received `backbone={backbone!r}`, expected one of {_BACKBONES}.")
     blocks.check_positive(base_filters, "base_filters")
     blocks.check_input_shape(input_shape, 16, "deeplabv3plus")
     dropout_rate = blocks.check_rate(dropout_rate)

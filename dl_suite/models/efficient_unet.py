@@ -14,7 +14,7 @@ def _efficient_unet(model_name, input_shape, num_classes, variant, base_filters,
                     dropout_rate, batch_norm, activation, last_activation):
     variant = str(variant).upper().replace("EFFICIENTNET", "")
     if variant not in _VARIANTS:
-        raise ValueError(
+        raise blocks.ModelConfigError(
             f"Received `efficientnet={variant!r}`, expected one of {', '.join(_VARIANTS)}."
         )
     blocks.check_positive(base_filters, "base_filters")

@@ -35,7 +35,7 @@ def mobile_decoder(bottom, skips, base_filters, **kw):
 def _check(input_shape, mobile_alpha, model_name, ndim):
     blocks.check_input_shape(input_shape, 32, model_name, ndim=ndim)
     if mobile_alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
-        raise ValueError(
+        raise blocks.ModelConfigError(
             f"Received `mobile_alpha={mobile_alpha!r}`, expected one of 0.35, 0.5, 0.75, 1.0, "
             "1.3, 1.4 (MobileNetV2 width multipliers)."
         )
@@ -133,7 +133,7 @@ def _video_shape(input_shape, time_windows, model_name):
     if len(shape) == 3:
         return (time_windows, *shape)
     if len(shape) == 4 and shape[0] != time_windows:
-        raise ValueError(
+        raise blocks.ModelConfigError(
             f"Received input_shape={shape!r} for '{model_name}' whose first (time) axis does "
             f"not match time_windows={time_windows}. To fix, make them agree."
         )

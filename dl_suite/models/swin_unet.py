@@ -35,7 +35,7 @@ def patch_expanding(x, factor, out_channels, name):
 def _settings(depth, patch_size, num_heads, window_size):
     p = blocks.as_pair(patch_size, "patch_size")
     if p[0] != p[1] or p[0] & (p[0] - 1):
-        raise ValueError(f"Received `patch_size={patch_size!r}`, expected equal height and "
+        raise blocks.ModelConfigError(f"Received `patch_size={patch_size!r}`, expected equal height and "
                          "width that are a power of two, e.g. (4, 4).")
     heads = blocks.as_list(num_heads, depth, "num_heads")
     windows = blocks.as_list(window_size, depth, "window_size")
@@ -84,7 +84,7 @@ def build_swin_unet(input_shape, num_classes=1, *, filter_num_begin=128, embed_d
     dropout_rate = blocks.check_rate(dropout_rate)
     for i, h in enumerate(heads):
         if (embed * 2 ** i) % h:
-            raise ValueError(f"Level {i} has {embed * 2 ** i} channels, not divisible by "
+            raise blocks.ModelConfigError(f"Level {i} has {embed * 2 ** i} channels, not divisible by "
                              f"num_heads[{i}]={h}. To fix, change filter_num_begin or num_heads.")
     channels, act = blocks.resolve_head(num_classes, last_activation, "swin_unet")
 

@@ -31,7 +31,7 @@ def transformer_layer(x, num_heads, mlp_dim, dropout_rate, name):
 def _patch(patch_size):
     p = blocks.as_pair(patch_size, "patch_size")
     if p[0] != p[1] or p[0] < 2 or p[0] & (p[0] - 1):
-        raise ValueError(f"Received `patch_size={patch_size!r}`, expected one power of two "
+        raise blocks.ModelConfigError(f"Received `patch_size={patch_size!r}`, expected one power of two "
                          ">= 2 for height and width, e.g. 16.")
     return p[0]
 
@@ -66,7 +66,7 @@ def build_transunet(input_shape, num_classes=1, *, base_filters=16, patch_size=1
         A `keras.Model` with output "main".
     """
     if pretrain:
-        raise ValueError("Received `pretrain=True`, but dl-suite never downloads weights. "
+        raise blocks.ModelConfigError("Received `pretrain=True`, but dl-suite never downloads weights. "
                          "To fix, set pretrain = False (train from scratch) or load a trained "
                          "dl-suite model.")
     p = _patch(patch_size)
@@ -77,7 +77,7 @@ def build_transunet(input_shape, num_classes=1, *, base_filters=16, patch_size=1
                        ("base_filters", base_filters)):
         blocks.check_positive(value, key)
     if hidden_size % num_heads:
-        raise ValueError(f"Received hidden_size={hidden_size} and num_heads={num_heads}; "
+        raise blocks.ModelConfigError(f"Received hidden_size={hidden_size} and num_heads={num_heads}; "
                          "hidden_size must be divisible by num_heads.")
     blocks.check_input_shape(input_shape, p, "transunet")
     dropout_rate = blocks.check_rate(dropout_rate)

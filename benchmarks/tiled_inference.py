@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -161,12 +162,14 @@ def _status_mib(*keys):
     return values
 
 
-def rss_child(size, workdir, tile):
+def rss_child(size, workdir, tile, batch_size=None):
     """Runs in a fresh process: tiled inference of a mapped TIFF into a mapped TIFF."""
     from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
 
     model, multiple, _ = build_unet()
     options = default_options(multiple, tile)
+    if batch_size:
+        options = replace(options, batch_size=batch_size)
     predictor = keras_predictor(model)
     predictor(np.zeros((1, 64, 64, 1), np.float32))
     before = _status_mib("VmHWM")["VmHWM"]
@@ -177,7 +180,7 @@ def rss_child(size, workdir, tile):
         predict_tiled(image, predictor, out=out.array, **tiled_kwargs(options))
     seconds = time.perf_counter() - start
     status = _status_mib("VmHWM", "RssAnon", "RssFile")
-    print(json.dumps({"image": [size, size], "seconds": round(seconds, 1),
+    print(json.dumps({"image": [size, size], "batch_size": options.batch_size, "seconds": round(seconds, 1),
                       "mp_per_s": round(size * size / 1e6 / seconds, 3),
                       "peak_rss_mib": status["VmHWM"], "peak_rss_before_inference_mib": before,
                       "rss_anon_end_mib": status.get("RssAnon"),
@@ -192,12 +195,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rss-size", type=int, default=16384)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--rss-batch-size", type=int, help="tiles per batch in the RSS run (default: config)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
-        rss_child(args.rss_size, args.rss_child, args.tile)
+        rss_child(args.rss_size, args.rss_child, args.tile, args.rss_batch_size)
         return
     results = {}
     if not args.skip_speed:
@@ -208,7 +212,9 @@ def main(argv=None):
             write_input(Path(workdir) / "input.tif", args.rss_size)
             child = subprocess.run(
                 [sys.executable, __file__, "--rss-child", workdir, "--rss-size", str(args.rss_size),
-                 "--tile", str(args.tile)], capture_output=True, text=True, check=False)
+                 "--tile", str(args.tile)]
+                + (["--rss-batch-size", str(args.rss_batch_size)] if args.rss_batch_size else []),
+                capture_output=True, text=True, check=False)
             if child.returncode:
                 raise SystemExit(f"RSS child failed:\n{child.stderr[-3000:]}")
             results["rss"] = json.loads(child.stdout.strip().splitlines()[-1])

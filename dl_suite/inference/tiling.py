@@ -15,6 +15,7 @@ untiled predictions agree up to float rounding away from the image border.
 
 import logging
 import math
+import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -285,6 +286,24 @@ def _normalised_windows(plan, window, overlap):
     return [base / total[start : start + plan.core] for start in plan.starts]
 
 
+def _release_mapped_pages(array):
+    """Drops the resident pages of a memory-mapped array (numpy.memmap and its views).
+
+    Pages of a shared file mapping stay counted in the process RSS once touched; the tiler
+    never revisits finished rows, so dropping them after each band keeps peak RSS bounded.
+    Dirty pages are flushed first; later reads fault the data back in from the page cache.
+    """
+    mapping = getattr(array, "_mmap", None)
+    if mapping is None or not hasattr(mapping, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        if array.flags.writeable:
+            mapping.flush()
+        mapping.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError):  # closed or unsupported mapping: only memory is at stake
+        pass
+
+
 def _as_hwc(image):
     if image.ndim == 2:
         return image[..., None]
@@ -384,9 +403,14 @@ def predict_tiled(
             position += used
             bar.update(used)
             if position < len(tiles):
-                band.flush(starts_y[tiles[position].index[0]])
+                row_start = starts_y[tiles[position].index[0]]
+                if row_start > band.start:  # a tile row is finished
+                    band.flush(row_start)
+                    _release_mapped_pages(out)
+                    _release_mapped_pages(image)
                 chunk, batch = next_chunk, next_batch
         band.flush(height)
+        _release_mapped_pages(out)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         bar.close()

@@ -145,3 +145,18 @@ def test_to_frames_and_receptive_field_helpers():
     assert default_halo(unet_receptive_field(4), input_multiple=16) == (112, 112)
     assert default_halo(None, input_multiple=16) == (32, 32)
     assert sorted(WINDOWS.names()) == ["gaussian", "linear"]
+
+
+def test_memory_mapped_input_and_output_round_trip(tmp_path):
+    import tifffile
+
+    from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
+
+    image = np.random.default_rng(4).random((200, 300), dtype=np.float32)
+    tifffile.imwrite(tmp_path / "in.tif", image)
+    lazy = open_image_lazy(tmp_path / "in.tif")
+    assert isinstance(lazy, np.memmap)
+    with create_output_tiff(tmp_path / "out.tif", (200, 300), np.float32, "YX") as out:
+        predict_tiled(lazy, identity, tile_size=64, halo=8, overlap=8, out=out.array,
+                      progress=False)
+    assert np.array_equal(tifffile.imread(tmp_path / "out.tif"), image)

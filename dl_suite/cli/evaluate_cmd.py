@@ -6,7 +6,7 @@ from dl_suite.cli.common import add_config_arguments, load, say
 def add_parser(subparsers):
     parser = subparsers.add_parser("evaluate", help="score a trained model on held-out images")
     add_config_arguments(parser)
-    parser.add_argument("--run", default=None, help="run folder (default: latest under train.model_dir)")
+    parser.add_argument("--run", dest="run_dir", default=None, help="run folder (default: latest under train.model_dir)")
     parser.add_argument("--split", default="eval", choices=("eval", "test", "val"),
                         help="which config section's images to score (default: eval)")
     parser.set_defaults(run=run)
@@ -15,7 +15,7 @@ def add_parser(subparsers):
 def run(args):
     from dl_suite.workflows.evaluate import evaluate
 
-    result = evaluate(load(args), run=args.run, split=args.split)
+    result = evaluate(load(args), run=args.run_dir, split=args.split)
     mean = result["summary"]["mean"]
     say(f"Evaluated {result['summary']['num_images']} images: "
         + ", ".join(f"{k} {v:.4f}" for k, v in mean.items() if isinstance(v, float)))

@@ -8,7 +8,7 @@ def add_parser(subparsers):
     add_config_arguments(parser)
     parser.add_argument("--input", default=None, help="image file or folder (default: infer.images_dir)")
     parser.add_argument("--output", default=None, help="output folder (default: infer.output_dir)")
-    parser.add_argument("--run", default=None, help="run folder (default: latest under train.model_dir)")
+    parser.add_argument("--run", dest="run_dir", default=None, help="run folder (default: latest under train.model_dir)")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
     parser.set_defaults(run=run)
 
@@ -16,7 +16,7 @@ def add_parser(subparsers):
 def run(args):
     from dl_suite.workflows.infer import infer
 
-    report = infer(load(args), run=args.run, input_path=args.input, output_dir=args.output,
+    report = infer(load(args), run=args.run_dir, input_path=args.input, output_dir=args.output,
                    overwrite=args.overwrite)
     say(f"Segmented {report['done']} image(s), skipped {report['skipped']} already done, "
         f"{report['failed']} failed. Results: {report['output_dir']}")

@@ -19,8 +19,14 @@ def add_parser(subparsers):
 
 
 def model_rows(names=None, size=256, channels=3, num_classes=1, tiny=False):
-    """(name, aliases, params, gflops, size, description) per model, built with defaults."""
+    """(name, aliases, params, gflops, size, description) per model.
+
+    Models are built with the config's defaults (what a config naming only the model gets),
+    or with their tiny test settings.
+    """
     import keras
+
+    from dl_suite.config.schema import defaults
 
     from dl_suite.models import MODELS, TINY_KWARGS, build_model, describe, input_multiple
     from dl_suite.models.flops import count_gflops
@@ -30,7 +36,9 @@ def model_rows(names=None, size=256, channels=3, num_classes=1, tiny=False):
         aliases.setdefault(key, []).append(alias)
     rows = []
     for name in [MODELS.canonical(n) for n in (names or MODELS.names())]:
-        kw = dict(TINY_KWARGS[name]) if tiny else {}
+        kw = dict(TINY_KWARGS[name]) if tiny else {
+            k: v for k, v in defaults()["model"].items()
+            if k not in ("name", "num_classes", "image_height", "image_width", "image_channels")}
         kw.pop("input_shape", None)
         classes = kw.pop("num_classes", num_classes)
         m = input_multiple(name, **kw)

@@ -71,14 +71,21 @@ class ImagePredictor:
     """
 
     def __init__(self, model, options):
+        self.model = model
         self.options = options
         self.predict_batch = model_predictor(model)
 
     def __call__(self, image, progress=False):
         """(H, W, C) float32 -> (H, W, K) float32 probabilities."""
+        from dl_suite.data.preprocess import pad_to_multiple
         from dl_suite.inference.tiling import predict_tiled
 
         o = self.options
+        size = fixed_input_size(self.model)
+        if size and o.tta == "none" and image.shape[0] <= size[0] and image.shape[1] <= size[1]:
+            # The whole image fits the model input: one mirror-padded prediction, no tiles.
+            padded, (h, w) = pad_to_multiple(image, o.input_multiple)
+            return self.predict_batch(padded[None].astype(np.float32))[0, :h, :w]
         return predict_tiled(
             image, self.predict_batch, tile_size=o.tile_size, halo=o.halo, overlap=o.overlap,
             batch_size=o.batch_size, window=o.window, tta=o.tta,

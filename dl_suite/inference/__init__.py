@@ -25,6 +25,7 @@ from dl_suite.inference.predictors import keras_predictor, model_input_multiple 
 from dl_suite.inference.tiling import (  # noqa: F401
     WINDOWS,
     default_halo,
+    iter_image_tiles,
     iter_tiles,
     predict_stack,
     predict_tiled,

@@ -191,6 +191,14 @@ def iter_tiles(shape, tile_size, halo, overlap, input_multiple=1):
         yield info
 
 
+def iter_image_tiles(image, tile_size, halo, overlap, input_multiple=1):
+    """Yields `(tile, info)` for every tile of `image` (H, W[, C]): the mirror-padded input
+    array of the tile and its `TileInfo` (src/core/dst slices), as CSBDeep's tiling does."""
+    image = _as_hwc(image)
+    for info in iter_tiles(image.shape[:2], tile_size, halo, overlap, input_multiple):
+        yield extract_tile(image, info.src), info
+
+
 def _plans(shape, tile_size, halo, overlap, input_multiple):
     tiles = _pair(tile_size, "tile_size")
     halos = _pair(halo, "halo")

@@ -8,3 +8,5 @@ from dl_suite.io.images import (  # noqa: F401
     write_image,
     write_text,
 )
+from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff  # noqa: F401
+from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy  # noqa: F401

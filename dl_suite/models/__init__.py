@@ -40,7 +40,9 @@ def builder_kwargs(name, /, **kwargs):
         if p.kind is p.KEYWORD_ONLY or (p.default is not p.empty and key != "num_classes")
     }
     for key, value in kwargs.items():
-        if key in accepted:
+        # keys the config leaves null take the builder's own default (e.g. num_heads
+        # differs between swin_unet and transunet)
+        if key in accepted and not (value is None and accepted[key] is not None):
             accepted[key] = value
     return accepted
 
@@ -76,11 +78,7 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
     kwargs = {k: v for k, v in kwargs.items() if k not in ("name", "num_classes")}
     canonical = MODELS.canonical(name)
     builder = MODELS.get(canonical)
-    kw = builder_kwargs(canonical, **kwargs)
-    # keys the config leaves null take the builder's own default (e.g. num_heads differs
-    # between swin_unet and transunet)
-    kw = {k: v for k, v in kw.items() if k in kwargs and not (
-        kwargs[k] is None and builder_kwargs(canonical)[k] is not None)}
+    kw = {k: v for k, v in builder_kwargs(canonical, **kwargs).items() if k in kwargs}
     ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder"})
     if ignored:
         logger.debug("Model '%s' ignores config keys: %s", canonical, ", ".join(ignored))

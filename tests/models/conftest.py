@@ -9,8 +9,14 @@ import keras
 import numpy as np
 import pytest
 
-# Models that cannot run on a backend: {backend: {model: reason}}.
+# Models that cannot run on a backend: {backend: {model: reason}}. None so far.
 UNSUPPORTED = {}
+
+# Under JAX these take 1-1.5 min each on 2 busy cores (XLA compiles of large graphs) and use
+# only built-in Keras layers / keras.applications, so the default JAX run leaves them to
+# `-m slow`; every model with a dl_suite custom layer stays in the default JAX run.
+JAX_SLOW = ("efficient_unet", "efficientnetb7_unet", "mobilenet_mobileunet",
+            "mobilenet_mobileunet_lstm", "u2net")
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +45,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def pytest_collection_modifyitems(config, items):
     """Skips tests marked slow unless they are selected explicitly (`-m slow`)."""
+    jax = keras.backend.backend() == "jax"
+    for item in items:
+        param = getattr(item, "callspec", None) and item.callspec.params.get("name")
+        if jax and item.nodeid.startswith("tests/models/test_zoo.py") and param in JAX_SLOW:
+            item.add_marker(pytest.mark.slow)
     if "slow" in (config.option.markexpr or ""):
         return
     skip = pytest.mark.skip(reason="slow: run with -m slow")

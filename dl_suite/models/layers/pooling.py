@@ -45,8 +45,9 @@ class MaxUnpooling2D(keras.layers.Layer):
     """SegNet max-unpooling: places values at the positions the 2x2 max-pooling chose.
 
     Inputs are `[values, before_pool]`: the (B, h, w, C) tensor to unpool and the
-    (B, 2h, 2w, C) encoder tensor that was pooled. The positions are recovered as the argmax of each 2x2 window of `before_pool` (the first
-    one on ties, like stored pooling indices), so no integer indices need to be carried.
+    (B, 2h, 2w, C) encoder tensor that was pooled. The positions are recovered as the argmax
+    of each 2x2 window of `before_pool` (the first one on ties, like stored pooling
+    indices), so no integer indices need to be carried between encoder and decoder.
     """
 
     def call(self, inputs):

@@ -81,7 +81,8 @@ def build_compiled_model(cfg, channels):
         model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params), metrics=metrics)
         return model
     losses, weights = deep_supervision_losses(
-        section["loss"], len(names), aux_weights=train["deep_supervision_weights"], **params
+        section["loss"], len(names),
+        aux_weights=train["deep_supervision_weights"] or section.get("aux_loss_weight"), **params
     )
     model.compile(
         optimizer=optimizer, loss=dict(zip(names, losses)),

@@ -107,6 +107,11 @@ LEGACY_JSON_KEYS = {
     "newinfer_output_folder_name": ("infer", "output_dir"),
     "PATH2VIDEOS": ("infer", "videos_csv"),
 }
+# Legacy JSON values whose meaning differs from the canonical key's.
+LEGACY_JSON_VALUES = {
+    # `model_pools` counts poolings; `num_layers` counts levels including the bottleneck.
+    "model_pools": lambda v: v + 1 if isinstance(v, int) and not isinstance(v, bool) else v,
+}
 _WORDS = {"None": None, "none": None, "True": True, "true": True, "False": False, "false": False}
 
 
@@ -203,7 +208,12 @@ def _read_legacy_json(data):
             continue
         if isinstance(value, str) and value in _WORDS:
             value = _WORDS[value]
+        value = LEGACY_JSON_VALUES.get(key, lambda v: v)(value)
         raw.put(*target, value, key)
+    weights = raw.values.get("model", {}).get("class_weights")
+    if isinstance(weights, list) and len(weights) > 1:
+        # One weight per class: the legacy suite took the number of classes from this list.
+        raw.put("model", "num_classes", len(weights), "model_category_weights")
     return raw
 
 

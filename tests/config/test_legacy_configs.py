@@ -33,3 +33,4 @@ def test_expected_outcomes(shared_dir):
     cfg = load_config(shared_dir / "legacy_configs" / "json" / "config_mobilenet_lstm_1.json")
     assert cfg["model"]["name"] == "mobilenet_mobileunet_lstm"
     assert cfg["model"]["time_windows"] == 5
+    assert cfg["model"]["num_classes"] == 2 and cfg["model"]["num_layers"] == 6

@@ -93,6 +93,7 @@ def test_legacy_json_dialect_maps_and_coerces(tmp_path):
     cfg = load_config(write(tmp_path, "legacy.json", json.dumps(data)))
     assert cfg["model"]["name"] == "categorical_unet"
     assert cfg["model"]["dilation"] == [2, 2]
+    assert cfg["model"]["num_layers"] == 4  # 3 poolings = 4 levels
     assert cfg["model"]["freeze_encoder"] is False
     assert cfg["model"]["metrics"] == ["pixel_accuracy"]
     assert cfg["train"]["pretrained_weights"] is None

@@ -2,6 +2,9 @@
 
 from dl_suite.cli.common import add_config_arguments, load, say
 
+# The numbers printed on the terminal; every score is in evaluation.csv and summary.json.
+HEADLINE = ("dice", "iou", "precision", "recall", "pixel_accuracy", "v_rand", "v_info", "ap_50", "pq")
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("evaluate", help="score a trained model on held-out images")
@@ -17,7 +20,8 @@ def run(args):
 
     result = evaluate(load(args), run=args.run_dir, split=args.split)
     mean = result["summary"]["mean"]
-    say(f"Evaluated {result['summary']['num_images']} images: "
-        + ", ".join(f"{k} {v:.4f}" for k, v in mean.items() if isinstance(v, float)))
+    shown = [k for k in HEADLINE if isinstance(mean.get(k), float)]
+    say(f"Evaluated {result['summary']['num_images']} images (threshold {result['summary']['threshold']:.3f}): "
+        + ", ".join(f"{k} {mean[k]:.4f}" for k in shown))
     say(f"Results: {result['output_dir']}")
     return 0

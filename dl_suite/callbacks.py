@@ -15,7 +15,6 @@ current epoch.
 import json
 import logging
 import math
-import os
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
 from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
 from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
-from dl_suite.io import save_figure, write_image, write_text
+from dl_suite.io import read_json, remove_file, save_figure, save_keras_model, write_image, write_text
 from dl_suite.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -417,18 +416,7 @@ def plot_curves(rows, path):
 # ----------------------------------------------------------------------------------------------
 # Resume
 # ----------------------------------------------------------------------------------------------
-def _save_model_atomic(model, path):
-    """Saves a `.keras` file via a temporary name + rename, so it is never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+_save_model_atomic = save_keras_model
 
 
 # Attributes of Keras callbacks needed to continue exactly where a run stopped.
@@ -499,7 +487,7 @@ class ResumableState(keras.callbacks.Callback):
         write_text(self.folder / STATE_FILE, json.dumps(state, indent=1, default=_json_default))
         for old in self.folder.glob("model_epoch_*.keras"):
             if old.name != model_name:
-                old.unlink(missing_ok=True)
+                remove_file(old)
 
 
 def _json_default(value):
@@ -531,7 +519,7 @@ def load_resume_state(run_dir, compile=True):
     state_path = folder / STATE_FILE
     if not state_path.is_file():
         return None
-    state = json.loads(state_path.read_text(encoding="utf-8"))
+    state = read_json(state_path)
     model_path = folder / state["model_file"]
     if not model_path.is_file():
         raise ValueError(

@@ -10,7 +10,7 @@ import numpy as np
 from dl_suite.evaluation.instance import instance_labels, instance_scores
 from dl_suite.evaluation.isbi import cells_from_interior, rand_and_info
 from dl_suite.evaluation.pixel import binarize, pixel_scores
-from dl_suite.io import write_text
+from dl_suite.io import read_json, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ def save_threshold(run_dir, result):
 
 def load_threshold(run_dir, default=0.5):
     """(threshold, min_size) stored in the run, or (`default`, 0) if none was stored."""
-    path = Path(run_dir) / THRESHOLD_FILE
-    if not path.is_file():
+    data = read_json(Path(run_dir) / THRESHOLD_FILE)
+    if data is None:
         return float(default), 0
-    data = json.loads(path.read_text(encoding="utf-8"))
     return float(data["threshold"]), int(data.get("min_size", 0))

@@ -8,5 +8,6 @@ from dl_suite.io.images import (  # noqa: F401
     write_image,
     write_text,
 )
+from dl_suite.io.files import read_json, remove_file, save_keras_model  # noqa: F401
 from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff  # noqa: F401
 from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy  # noqa: F401

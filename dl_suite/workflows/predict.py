@@ -1,12 +1,13 @@
 """Loading a run's model and predicting whole images with it (tiled, any size)."""
 
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from dl_suite.config import config_from_dict
+from dl_suite.errors import UserError
+from dl_suite.io import read_json
 from dl_suite.workflows import runs
 
 logger = logging.getLogger(__name__)
@@ -15,7 +16,9 @@ logger = logging.getLogger(__name__)
 def load_run_config(run_dir):
     """The resolved config a run was trained with (its preprocessing is reused as is)."""
     path = Path(run_dir) / runs.CONFIG_FILE
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_json(path)
+    if data is None:
+        raise UserError(f"'{run_dir}' is not a dl-suite run folder: it has no {runs.CONFIG_FILE}.")
     return config_from_dict(data, base_dir=run_dir, source=path)
 
 

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from dl_suite.errors import UserError
-from dl_suite.io import write_text
+from dl_suite.errors import DataError
+from dl_suite.io import read_json, write_text
 
 RUN_PREFIX = "run-"
 STATUS_FILE = "run.json"
@@ -44,13 +45,10 @@ def create_run(model_dir):
 
 def read_status(run_dir):
     """The run's status dict ({} if none was written)."""
-    path = Path(run_dir) / STATUS_FILE
-    if not path.is_file():
-        return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
+        return read_json(Path(run_dir) / STATUS_FILE, default={})
+    except DataError:
+        return {}  # a damaged status file only loses the status, never the run
 
 
 def write_status(run_dir, status, **info):

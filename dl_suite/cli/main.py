@@ -60,6 +60,10 @@ def main(argv=None):
         return EXIT_INTERRUPTED
     except Exception as exc:  # user mistakes become one message, bugs keep their traceback
         if _is_user_error(exc):
+            if args.verbose:  # -v shows where it came from, for bug reports
+                import traceback
+
+                traceback.print_exc()
             sys.stderr.write(f"dl-suite: error: {exc}\n")
             return EXIT_USER_ERROR
         raise

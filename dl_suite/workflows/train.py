@@ -1,6 +1,5 @@
 """train(cfg): a config in, a run folder out (model.keras, history.csv, curves, previews)."""
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 from dl_suite.errors import UserError
 from dl_suite.io import write_text
 from dl_suite.workflows import runs
+from dl_suite.workflows.predict import load_run_config
 from dl_suite.workflows.data import load_samples, require_split, split_pairs, split_validation
 
 logger = logging.getLogger(__name__)
@@ -125,11 +125,14 @@ def train(cfg, *, resume=None):
     initial_epoch = 0
     if resume:
         run_dir = Path(resume)
-        state = load_resume_state(run_dir)
+        try:
+            state = load_resume_state(run_dir)
+        except ValueError as exc:  # a damaged or incomplete resume folder
+            raise UserError(f"Cannot resume '{run_dir}': {exc}") from exc
         if state is None:
             raise UserError(f"'{run_dir}' holds no resumable state (no epoch finished yet). Start a new run instead.")
-        saved = json.loads((run_dir / runs.CONFIG_FILE).read_text(encoding="utf-8"))
-        if saved["model"] != dict(cfg["model"]):
+        saved = load_run_config(run_dir)
+        if dict(saved["model"]) != dict(cfg["model"]):
             logger.warning("The config's [model] differs from the run's; continuing with the run's model.")
         model, initial_epoch = state["model"], state["epoch"]
         if initial_epoch >= cfg["train"]["epochs"]:
@@ -148,7 +151,10 @@ def train(cfg, *, resume=None):
     train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
     channels = train_samples[1][0].shape[-1]
     if state is None:
-        model = build_compiled_model(cfg, channels)
+        try:
+            model = build_compiled_model(cfg, channels)
+        except ValueError as exc:  # bad option combinations, missing weights files
+            raise UserError(f"Cannot build the configured model: {exc}") from exc
         if cfg["model"]["show_summary"]:
             model.summary(print_fn=logger.info)
     count = cfg["train"]["num_infer_images"]

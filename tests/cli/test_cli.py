@@ -44,3 +44,23 @@ def test_help_lists_commands():
     assert proc.returncode == 0
     for command in ("demo", "train", "evaluate", "infer", "validate"):
         assert command in proc.stdout
+
+
+def test_bad_option_combination_is_a_user_error(tmp_path, capsys):
+    from dl_suite.workflows.demo import make_demo_data
+
+    make_demo_data(tmp_path / "data", num_train=2, num_test=1, size=32)
+    path = tmp_path / "a.config"
+    path.write_text('[model]\nimage_height = 32\nimage_width = 32\nnum_layers = 3\nclipvalue = 0.5\nclipnorm = 1.0\n'
+                    '[train]\nimage_datapath = "./data/train/images"\nmask_datapath = "./data/train/masks"\n')
+    assert main(["train", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "clipvalue" in err and "clipnorm" in err
+
+
+def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    path = tmp_path / "a.config"
+    path.write_text("[train]\nepochs = 1\n")
+    (tmp_path / "not_a_run").mkdir()
+    assert main(["train", str(path), "--resume", str(tmp_path / "not_a_run")]) == 2
+    assert "not_a_run" in capsys.readouterr().err

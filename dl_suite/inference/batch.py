@@ -23,7 +23,7 @@ from dl_suite.inference.tiling import (
     to_frames,
 )
 from dl_suite.io import write_text
-from dl_suite.io.imagej import Calibration, read_calibration
+from dl_suite.io.imagej import read_calibration
 from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ class ImageMaskAugmentor:
     def draw(self, rng, output_shape, center):
         """Draws one sample's parameters: (CoordinateMap, [(photometric transform, params)])."""
         matrix = np.eye(3)
-        fields, lenses, photometric = [], [], []
+        fields, lenses, photometric_ops = [], [], []
         for t in self.transforms:
             params = t.maybe_draw(rng, output_shape)
             if params is None:
@@ -58,8 +58,8 @@ class ImageMaskAugmentor:
             elif t.kind == "lens":
                 lenses.append(params)
             else:
-                photometric.append((t, params))
-        return CoordinateMap(output_shape, center, matrix, fields, lenses), photometric
+                photometric_ops.append((t, params))
+        return CoordinateMap(output_shape, center, matrix, fields, lenses), photometric_ops
 
     def augment(self, image, mask=None, weights=None, *, rng=None, output_shape=None,
                 center=None):
@@ -82,13 +82,13 @@ class ImageMaskAugmentor:
         output_shape = (h, w) if output_shape is None else tuple(output_shape)
         if center is None:
             center = ((w - 1) / 2.0, (h - 1) / 2.0)
-        cmap, photometric = self.draw(rng, output_shape, center)
+        cmap, photometric_ops = self.draw(rng, output_shape, center)
         out_image = cmap.apply(image, self.interpolation, self.border_mode)
         out_mask = cmap.apply(mask, "nearest", self.border_mode)
         out_weights = cmap.apply(weights, "linear", self.border_mode)
-        if photometric:
+        if photometric_ops:
             out_image = out_image.astype(np.float32, copy=False)
-            for t, params in photometric:
+            for t, params in photometric_ops:
                 out_image = t.apply(out_image, params, rng)
         return out_image, out_mask, out_weights
 

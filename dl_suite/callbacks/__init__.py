@@ -1,0 +1,205 @@
+"""Training callbacks and the `build_callbacks` helper that assembles them from the config.
+
+A run folder gets (names shared with `dl_suite.workflows.runs`):
+- `model.keras`          best model (monitor, default `val_loss`)
+- `model_last.keras`     model after the last epoch (unless save_best_only and not save_last)
+- `checkpoints/epoch_NNN.keras`   every `save_freq` epochs (when set)
+- `history.csv`, `curves.png`     rewritten atomically after every epoch
+- `epoch_change_infer/epoch_NNN.png` (and `epoch_change_tiledinfer/`) preview grids
+- `resume/state.json` + `resume/model_epoch_NNN.keras`   resumable state, see `load_resume_state`
+- `tensorboard/`         when train.tensorboard is on
+Creating a file named `STOP` (train.soft_stop_file) in the run folder ends training after the
+current epoch.
+"""
+
+import logging
+from pathlib import Path
+
+import keras
+
+from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
+from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
+from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
+
+from dl_suite.callbacks.common import (  # noqa: F401
+    CALLBACKS,
+    BEST_MODEL,
+    LAST_MODEL,
+    HISTORY_FILE,
+    CURVES_FILE,
+    RESUME_DIR,
+    STATE_FILE,
+    CHECKPOINT_DIR,
+    HIGHER_IS_BETTER,
+    monitor_mode,
+    _finite,
+    _json_number,
+)
+from dl_suite.callbacks.control import (  # noqa: F401
+    SoftStop,
+    NaNGuard,
+    WarmUpCallback,
+    PeriodicCheckpoint,
+)
+from dl_suite.callbacks.previews import (  # noqa: F401
+    prediction_panel,
+    make_preview_grid,
+    predict_padded,
+    tiled_predict_fn,
+    EpochChangeInference,
+)
+from dl_suite.callbacks.history import (  # noqa: F401
+    HistoryLogger,
+    history_to_csv,
+    plot_curves,
+)
+from dl_suite.callbacks.resume import (  # noqa: F401
+    ResumableState,
+    load_resume_state,
+)
+from dl_suite.callbacks.setup import (  # noqa: F401
+    set_global_seed,
+    load_pretrained_weights,
+    ENCODER_PREFIXES,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _section(cfg, name):
+    try:
+        return dict(cfg[name])
+    except (KeyError, TypeError):
+        return {}
+
+
+def _has_validation(train):
+    if any(train.get(k) for k in ("val_image_datapath", "val_mask_datapath", "val_datapath")):
+        return True
+    return bool(train.get("dataset_splitter", True)) and train.get("validation_split", 0.2) > 0
+
+
+def build_callbacks(
+    run_dir,
+    cfg,
+    *,
+    preview_images=None,
+    preview_masks=None,
+    predict_fn=None,
+    has_validation=None,
+    resume_state=None,
+):
+    """The callback list for `model.fit`, from the canonical config.
+
+    Order matters: safety first (NaN guard), then the callbacks that change or judge the
+    training (warm-up, LR reducer, early stopping, checkpoints), then outputs (history, previews,
+    TensorBoard), then the resumable state (it must follow what it tracks), then the soft stop.
+
+    Args:
+        run_dir: the run folder.
+        cfg: mapping section -> dict (the canonical config); reads `train` and `model`.
+        preview_images: images for the epoch-change previews (train.epoch_change_infer,
+            train.num_infer_images); None disables them.
+        preview_masks: optional true masks shown next to the previews.
+        predict_fn: `predict_fn(model, image)` for the previews; default pads the image
+            to the model input. Tiled previews (train.epoch_change_tiledinfer) use
+            `tiled_predict_fn` with the model input size as tile size.
+        has_validation: whether `fit` gets validation data (default: inferred from the
+            config); without it, monitors named `val_*` watch the training value.
+        resume_state: the dict from `load_resume_state` when continuing a run.
+
+    Returns:
+        list of `keras.callbacks.Callback`.
+    """
+    run_dir = Path(run_dir)
+    train, model_cfg = _section(cfg, "train"), _section(cfg, "model")
+    if has_validation is None:
+        has_validation = _has_validation(train)
+    monitor = train.get("monitor") or "val_loss"
+    if not has_validation and monitor.startswith("val_"):
+        monitor = monitor[4:]
+    mode = monitor_mode(monitor, train.get("monitor_mode", "auto"))
+    weights_only = bool(train.get("save_weights_only", False))
+    suffix = ".weights.h5" if weights_only else ".keras"
+    best_path = run_dir / BEST_MODEL.replace(".keras", suffix)
+    last_path = run_dir / LAST_MODEL.replace(".keras", suffix)
+
+    callbacks, tracked = [], {}
+    if train.get("terminate_on_nan", True):
+        callbacks.append(NaNGuard())
+
+    learning_rate = float(model_cfg.get("learning_rate", 1e-3))
+    schedule = _optimizers.schedule_name_from_config(train)
+    if schedule == "plateau" and train.get("warmup_epochs", 0):
+        callbacks.append(WarmUpCallback(learning_rate, train["warmup_epochs"]))
+    if schedule == "plateau":
+        reducer = keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, mode=mode, factor=train.get("reducer_factor", 0.3),
+            patience=train.get("reducer_patience", 3), min_lr=train.get("lr_min", 0.0),
+            verbose=1,
+        )
+        callbacks.append(reducer)
+        tracked["reduce_lr"] = reducer
+    patience = train.get("patience")
+    if patience:
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=int(patience), verbose=1
+        )
+        callbacks.append(stopper)
+        tracked["early_stopping"] = stopper
+
+    best = keras.callbacks.ModelCheckpoint(
+        best_path, monitor=monitor, mode=mode, save_best_only=True,
+        save_weights_only=weights_only, verbose=1,
+    )
+    callbacks.append(best)
+    tracked["best_checkpoint"] = best
+    if not train.get("save_best_only", True) or train.get("save_last", True):
+        callbacks.append(keras.callbacks.ModelCheckpoint(
+            last_path, save_best_only=False, save_weights_only=weights_only, verbose=0
+        ))
+    if train.get("save_freq"):
+        callbacks.append(PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, train["save_freq"],
+                                            weights_only))
+
+    history = HistoryLogger(
+        run_dir, initial_history=(resume_state or {}).get("history"),
+        curves=train.get("curves", True),
+    )
+    callbacks.append(history)
+
+    tensorboard_dir = run_dir / "tensorboard" if train.get("tensorboard") else None
+    if tensorboard_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(
+            log_dir=str(tensorboard_dir),
+            update_freq=train.get("tensorboard_update_freq", "epoch"),
+        ))
+    if preview_images is not None and len(preview_images):
+        count = int(train.get("num_infer_images", 4))
+        images = list(preview_images)[:count]
+        masks = None if preview_masks is None else list(preview_masks)[:count]
+        common = dict(masks=masks, threshold=train.get("preview_threshold"),
+                      tensorboard_dir=tensorboard_dir if train.get("tensorboard_images") else None)
+        if train.get("epoch_change_infer", True):
+            callbacks.append(EpochChangeInference(
+                images, _resolve(run_dir, train.get("epoch_change_infer_dir"),
+                                 "epoch_change_infer"),
+                predict_fn=predict_fn, **common,
+            ))
+        if train.get("epoch_change_tiledinfer", False):
+            tile = (model_cfg.get("image_height", 256), model_cfg.get("image_width", 256))
+            common["tensorboard_dir"] = None
+            callbacks.append(EpochChangeInference(
+                images, _resolve(run_dir, train.get("epoch_change_tiledinfer_dir"),
+                                 "epoch_change_tiledinfer"),
+                predict_fn=tiled_predict_fn(tile), **common,
+            ))
+    if train.get("save_resume_state", True):
+        callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
+    callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP")))
+    return callbacks
+
+
+def _resolve(run_dir, configured, default):
+    """Preview folders always live in the run folder (a legacy './x' becomes run_dir/x)."""
+    return run_dir / (Path(configured).name if configured else default)

@@ -1,0 +1,132 @@
+"""Callbacks that steer training: soft stop, NaN guard, warm-up, periodic checkpoints."""
+
+import logging
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
+from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
+from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
+from dl_suite.io import save_keras_model
+
+from dl_suite.callbacks.common import (  # noqa: F401
+    CALLBACKS,
+    BEST_MODEL,
+    LAST_MODEL,
+    HISTORY_FILE,
+    CURVES_FILE,
+    RESUME_DIR,
+    STATE_FILE,
+    CHECKPOINT_DIR,
+    HIGHER_IS_BETTER,
+    monitor_mode,
+    _finite,
+    _json_number,
+)
+
+logger = logging.getLogger(__name__)
+
+class SoftStop(keras.callbacks.Callback):
+    """Stops training cleanly after the epoch in which `path` appears.
+
+    A file that already existed when training began is ignored (it is left over from an
+    earlier stop), so `--resume` does not stop at once; touch it again to stop.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self._started = None
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self._started = time.time()
+        if self.path.exists():
+            logger.warning("Ignoring the old stop file %s; create it again to stop.", self.path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path.exists() and self.path.stat().st_mtime >= (self._started or 0) - 1:
+            logger.info("Stop file %s found: training ends after epoch %d.", self.path, epoch + 1)
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+
+@CALLBACKS.register("terminate_on_nan")
+class NaNGuard(keras.callbacks.Callback):
+    """Stops on a NaN/inf loss and restores the weights of the last epoch that was finite."""
+
+    def __init__(self):
+        super().__init__()
+        self._good_weights = None
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self._good_weights = [np.array(w) for w in self.model.get_weights()]
+
+    def _trip(self, where, logs):
+        bad = {k: v for k, v in (logs or {}).items() if not _finite(v)}
+        logger.error(
+            "Non-finite values %s at %s: stopping and restoring the last good weights. "
+            "Try a lower learning rate, clipnorm/clipvalue, or check the masks.", bad, where
+        )
+        self.model.set_weights(self._good_weights)
+        self.model.stop_training = True
+        self.stopped = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.stopped and not _finite((logs or {}).get("loss", 0.0)):
+            self._trip(f"batch {batch}", logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stopped:
+            return
+        if all(_finite(v) for v in (logs or {}).values()):
+            self._good_weights = [np.array(w) for w in self.model.get_weights()]
+        else:
+            self._trip(f"the end of epoch {epoch + 1}", logs)
+
+
+@CALLBACKS.register("warmup")
+class WarmUpCallback(keras.callbacks.Callback):
+    """Linear per-epoch warm-up of a float learning rate (used with the 'plateau' schedule).
+
+    Epoch e < warmup_epochs runs at learning_rate * (e + 1) / (warmup_epochs + 1); epoch
+    `warmup_epochs` sets `learning_rate`; later epochs are left to ReduceLROnPlateau.
+    """
+
+    def __init__(self, learning_rate, warmup_epochs):
+        super().__init__()
+        self.learning_rate = float(learning_rate)
+        self.warmup_epochs = int(warmup_epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch < self.warmup_epochs:
+            rate = self.learning_rate * (epoch + 1) / (self.warmup_epochs + 1)
+        elif epoch == self.warmup_epochs:
+            rate = self.learning_rate
+        else:
+            return
+        self.model.optimizer.learning_rate = rate
+
+
+@CALLBACKS.register("periodic_checkpoint")
+class PeriodicCheckpoint(keras.callbacks.Callback):
+    """Saves `checkpoints/epoch_NNN.keras` (or `.weights.h5`) every `every_n_epochs` epochs."""
+
+    def __init__(self, folder, every_n_epochs, weights_only=False):
+        super().__init__()
+        self.folder = Path(folder)
+        self.every_n_epochs = int(every_n_epochs)
+        self.weights_only = bool(weights_only)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.weights_only:
+            self.model.save_weights(self.folder / f"epoch_{epoch + 1:03d}.weights.h5")
+        else:
+            save_keras_model(self.model, self.folder / f"epoch_{epoch + 1:03d}.keras")

@@ -13,39 +13,83 @@ from dl_suite.errors import DataError
 NORMALIZATION_KEYS = ("p_low", "p_high", "clahe_clip_limit", "clahe_tile_size", "illumination_sigma")
 
 
-def split_slices(array, path="image"):
-    """A 2D image stays one slice; a TIFF stack (N, H, W[, C]) becomes N slices."""
-    array = np.asarray(array)
-    if array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 2, 3, 4)):
-        return [array]
-    if array.ndim in (3, 4):
-        return [array[i] for i in range(array.shape[0])]
-    raise DataError(f"'{path}' has shape {array.shape}; expected a 2D image or a stack of 2D images.")
+def to_model_channels(image, channels, path="image"):
+    """THE channel rule of train, evaluate and infer: (..., C) -> (..., `channels`).
 
+    - C == channels: unchanged;
+    - C = 3 or 4 (RGB, RGBA) and a 1-channel model: the mean of R, G and B (alpha dropped),
+      as float32; the mean (not a luminance weighting) keeps runs trained before this rule
+      valid;
+    - C = 4 and a 3-channel model: alpha dropped;
+    - C = 1 and a multi-channel model: the grey channel repeated.
 
-def to_channels(image, channels, path="image"):
-    """Returns (H, W, channels): grey is repeated for RGB models, RGB(A) averaged for grey models."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.shape[-1] == 4:
-        image = image[..., :3]
-    have = image.shape[-1]
+    Args:
+        image: array whose last axis is the channels, e.g. one frame (Y, X, C) or (T, Y, X, C).
+        channels: the model's `image_channels`.
+        path: the file, for messages.
+
+    Raises:
+        DataError: any other combination, saying what was found and how to fix it.
+    """
+    have = int(image.shape[-1])
     if have == channels:
         return image
+    if have in (3, 4) and channels == 1:
+        return np.asarray(image[..., :3], dtype=np.float32).mean(axis=-1, keepdims=True)
+    if have == 4 and channels == 3:
+        return image[..., :3]
     if have == 1:
         return np.repeat(image, channels, axis=-1)
-    if channels == 1:
-        return image.astype(np.float32).mean(axis=-1, keepdims=True)
     raise DataError(
-        f"'{path}' has {have} channels but the model expects {channels} "
-        f"(model.image_channels). Set model.image_channels = {have} or convert the images."
+        f"'{path}' has {have} channel(s) per frame but the model expects {channels} "
+        f"([model] image_channels = {channels}). To fix, set [model] image_channels = {have} "
+        "(and retrain), or, if a dimension was taken for channels by mistake, set [dataset] axes "
+        "(e.g. \"TYX\" for a stack of grey frames)."
     )
 
 
+class ModelFrames:
+    """Lazy (T, Y, X, channels) frames: `frames[t]` converts one frame with `to_model_channels`.
+
+    Keeps memory bounded for memory-mapped stacks (only the frame asked for is converted).
+    """
+
+    def __init__(self, array, channels, path="image"):
+        self.array = array
+        self.channels = channels
+        self.path = path
+        self.shape = tuple(array.shape[:3]) + (channels,)
+        self.ndim = 4
+        to_model_channels(array[:1, :1, :1], channels, path)  # fail before any work
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        return to_model_channels(self.array[index], self.channels, self.path)
+
+
+def model_frames(array, channels, path="image"):
+    """(T, Y, X, C) -> (T, Y, X, `channels`) frames for a model, lazily where a copy is needed.
+
+    Returns `array` itself when C already equals `channels`, else a `ModelFrames`.
+
+    Raises:
+        DataError: channels the rule cannot convert (see `to_model_channels`).
+    """
+    if array.shape[-1] == channels:
+        return array
+    return ModelFrames(array, channels, path)
+
+
 def preprocess_image(image, cfg, path="image"):
-    """One raw 2D image -> float32 (H, W, C) normalised as `cfg["image"]` says."""
-    image = to_channels(image, cfg["model"]["image_channels"], path)
+    """One raw frame (H, W[, C]) -> float32 (H, W, C) normalised as `cfg["image"]` says.
+
+    Channels go through `to_model_channels` (a no-op for frames already converted).
+    """
+    image = np.asarray(image)
+    image = to_model_channels(image[..., None] if image.ndim == 2 else image,
+                              cfg["model"]["image_channels"], path)
     section = cfg["image"]
     params = {key: section[key] for key in NORMALIZATION_KEYS}
     return normalize(image, section["normalization"], **params).astype(np.float32)

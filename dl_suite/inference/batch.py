@@ -20,11 +20,10 @@ from dl_suite.inference.tiling import (
     DEFAULT_TILE_SIZE,
     default_halo,
     predict_tiled,
-    to_frames,
 )
-from dl_suite.io import write_text
-from dl_suite.io.imagej import read_calibration
-from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
+from dl_suite.data.preprocess import model_frames
+from dl_suite.io import open_image_data, write_text
+from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +45,8 @@ class InferenceOptions:
         legacy_black, legacy_white: colours of the 'colorize' overlay style.
         normalize: callable frame (H, W, C) -> float32 frame, the run's normalisation; None
             feeds raw values as float32.
+        axes: override of the stored images' axes (`[dataset] axes`); None reads them from
+            the file or the rules of `dl_suite.io.axes`.
         pixel_size, unit: calibration to write when the input has none (None = uncalibrated).
         progress: show progress bars.
     """
@@ -67,6 +68,7 @@ class InferenceOptions:
     legacy_black: str = "black"
     legacy_white: str = "green"
     normalize: object = None
+    axes: str = None
     pixel_size: float = None
     unit: str = "um"
     progress: bool = True
@@ -170,11 +172,11 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
     Raises:
         DataError/ValueError: unreadable file or a shape the model does not accept.
     """
-    image = open_image_lazy(path)
-    calibration = read_calibration(path)
+    image = open_image_data(path, axes=options.axes)  # (T, Y, X, C), memory-mapped if possible
+    calibration = image.calibration
     if calibration.pixel_size is None and options.pixel_size is not None:
         calibration = replace(calibration, pixel_size=options.pixel_size, unit=options.unit)
-    frames = to_frames(image, options.num_channels)
+    frames = model_frames(image.array, options.num_channels, path)
     num_frames, height, width = frames.shape[:3]
     layout = out_files.FrameLayout(num_frames, _frame_letter(calibration, num_frames))
     paths = out_files.output_paths(output_dir, path.stem, options.outputs, stack=layout.is_stack)
@@ -236,7 +238,7 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
 
 def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1, num_outputs=1,
                         input_multiple=1, receptive_field=None, run_threshold=None,
-                        normalize=None):
+                        normalize=None, axes=None):
     """Maps the [tiledinfer], [segmentation] and [infer] config sections to `InferenceOptions`.
 
     Args:
@@ -246,6 +248,7 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
         receptive_field: the model's receptive field in pixels if known (for the default halo).
         run_threshold: the run's optimised threshold (None if the run has none).
         normalize: the run's normalisation, callable frame -> float32 frame.
+        axes: `[dataset] axes` override for reading the images (None: file metadata/rules).
     """
     tiled = dict(tiledinfer or {})
     seg = dict(segmentation or {})
@@ -276,6 +279,7 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
         legacy_black=seg.get("black", "black"),
         legacy_white=seg.get("white", "green"),
         normalize=normalize,
+        axes=axes,
         pixel_size=seg.get("pixel_size"),
         unit=seg.get("unit") or "um",
         progress=tiled.get("progress", True),

@@ -473,26 +473,17 @@ def predict_stack(frames, predictor, *, out=None, progress=True, batch_size=4, *
     return results
 
 
-def to_frames(image, num_channels):
-    """Views an image as frames (T, H, W, C) for a model with `num_channels` input channels.
+def to_frames(image, num_channels, axes=None):
+    """Views an in-memory array as frames (T, H, W, C) for a model with `num_channels` inputs.
 
-    (H, W) and (H, W, C) become one frame; (T, H, W) stacks and (T, H, W, C) become T frames.
+    Uses the one image contract: the axes rules of `dl_suite.io.axes` (or `axes`) and the
+    channel rule `dl_suite.data.preprocess.to_model_channels`; files are read with
+    `dl_suite.io.open_image_data`, which applies the same rules plus the file's metadata.
 
     Raises:
-        ValueError: the shape does not fit the model's channels, with what to fix.
+        DataError: a layout or channel count the rules cannot convert, with what to fix.
     """
-    shape = tuple(image.shape)
-    if image.ndim == 2 and num_channels == 1:
-        return image[None, ..., None]
-    if image.ndim == 3 and shape[-1] == num_channels and num_channels > 1:
-        return image[None]
-    if image.ndim == 3 and num_channels == 1:
-        return image[..., None]
-    if image.ndim == 4 and shape[-1] == num_channels:
-        return image
-    raise ValueError(
-        f"Received an image of shape {shape} but the model expects {num_channels} channel(s) "
-        "(last axis). Expected (H, W), (H, W, C), (T, H, W) or (T, H, W, C) with "
-        f"C={num_channels}. To fix, convert the images to {num_channels} channel(s) or use a "
-        "model trained on this kind of image."
-    )
+    from dl_suite.data.preprocess import model_frames
+    from dl_suite.io.axes import resolve_axes, to_tyxc
+
+    return model_frames(to_tyxc(image, resolve_axes(image.shape, None, axes)), num_channels)

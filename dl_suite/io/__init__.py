@@ -11,3 +11,10 @@ from dl_suite.io.images import (  # noqa: F401
 from dl_suite.io.files import read_json, remove_file, save_keras_model  # noqa: F401
 from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff  # noqa: F401
 from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy  # noqa: F401
+from dl_suite.io.axes import default_axes, resolve_axes, to_tyxc, validate_axes  # noqa: F401
+from dl_suite.io.image_data import (  # noqa: F401
+    ImageData,
+    open_image_data,
+    read_image_data,
+    read_mask_data,
+)

@@ -167,25 +167,61 @@ def read_calibration(path):
         return Calibration()
     try:
         with tifffile.TiffFile(path) as tif:
-            page = tif.pages[0]
-            axes = tif.series[0].axes if tif.series else None
-            meta = tif.imagej_metadata or {}
-            unit = meta.get("unit")
-            if unit in ("micron", "\\u00B5m", "\u00b5m"):
-                unit = "um"
-            px = py = None
-            tags = page.tags
-            if "XResolution" in tags and "YResolution" in tags:
-                (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
-                res_unit = int(tags["ResolutionUnit"].value) if "ResolutionUnit" in tags else 1
-                if unit and xn and yn:
-                    px, py = xd / xn, yd / yn
-                elif res_unit == 3 and xn and yn:  # pixels per centimetre (not the 72-dpi default)
-                    px, py, unit = xd / xn * 1e4, yd / yn * 1e4, "um"
-            return Calibration(
-                pixel_size=px, pixel_height=py, unit=unit, z_spacing=meta.get("spacing"),
-                frame_interval=meta.get("finterval"), time_unit=meta.get("tunit"), axes=axes,
-            )
+            return calibration_from_tiff(tif)
     except Exception as exc:  # corrupt file: the reader reports it when the pixels are read
         logger.debug("No calibration read from %s: %s", path, exc)
         return Calibration()
+
+
+def calibration_from_tiff(tif):
+    """The `Calibration` of an open `tifffile.TiffFile` (axes = tifffile's series axes)."""
+    page = tif.pages[0]
+    axes = tif.series[0].axes if tif.series else None
+    meta = tif.imagej_metadata or {}
+    unit = meta.get("unit")
+    if unit in ("micron", "\\u00B5m", "\u00b5m"):
+        unit = "um"
+    px = py = None
+    tags = page.tags
+    if "XResolution" in tags and "YResolution" in tags:
+        (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
+        res_unit = int(tags["ResolutionUnit"].value) if "ResolutionUnit" in tags else 1
+        if unit and xn and yn:
+            px, py = xd / xn, yd / yn
+        elif res_unit == 3 and xn and yn:  # pixels per centimetre (not the 72-dpi default)
+            px, py, unit = xd / xn * 1e4, yd / yn * 1e4, "um"
+    z_spacing, finterval, tunit = meta.get("spacing"), meta.get("finterval"), meta.get("tunit")
+    if tif.is_ome:
+        ome = _ome_calibration(tif.ome_metadata)
+        px, py = (ome["px"], ome["py"]) if px is None and ome["px"] else (px, py)
+        unit = ome["unit"] if ome["px"] and not unit else unit
+        z_spacing = z_spacing or ome["z"]
+        finterval, tunit = finterval or ome["t"], tunit or ome["tunit"]
+    return Calibration(
+        pixel_size=px, pixel_height=py, unit=unit, z_spacing=z_spacing,
+        frame_interval=finterval, time_unit=tunit, axes=axes,
+    )
+
+
+def _ome_calibration(xml):
+    """Pixel sizes, z spacing and frame interval of the first OME `Pixels` element."""
+    try:
+        image = tifffile.xml2dict(xml)["OME"]["Image"]
+        pixels = (image[0] if isinstance(image, list) else image)["Pixels"]
+    except Exception:  # noqa: BLE001 - OME-XML without the usual structure: uncalibrated
+        pixels = {}
+
+    def number(key):
+        value = pixels.get(key)
+        return float(value) if value is not None else None
+
+    units = {"\u00b5m": "um", "\u03bcm": "um", "micron": "um"}
+    unit = pixels.get("PhysicalSizeXUnit", "\u00b5m")
+    return {
+        "px": number("PhysicalSizeX"),
+        "py": number("PhysicalSizeY") or number("PhysicalSizeX"),
+        "unit": units.get(unit, unit),
+        "z": number("PhysicalSizeZ"),
+        "t": number("TimeIncrement"),
+        "tunit": pixels.get("TimeIncrementUnit", "s") if "TimeIncrement" in pixels else None,
+    }

@@ -101,6 +101,11 @@ def write_image(path, array, *, imagej=False, metadata=None, resolution=None):
     try:
         if suffix in TIFF_SUFFIXES:
             kwargs = {"imagej": imagej, "metadata": metadata}
+            if not imagej:
+                # Say what the pixels are, so the file reads back with the same axes: colour
+                # only for (..., 3|4) 8/16-bit data, never tifffile's guess of planar RGB.
+                colour = array.ndim >= 3 and array.shape[-1] in (3, 4) and array.dtype in (np.uint8, np.uint16)
+                kwargs["photometric"] = "rgb" if colour else "minisblack"
             if resolution is not None:
                 kwargs["resolution"] = resolution
             tifffile.imwrite(tmp, array, **kwargs)

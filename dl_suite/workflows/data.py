@@ -4,9 +4,9 @@ import logging
 
 import numpy as np
 
-from dl_suite.data.preprocess import prepare_mask, preprocess_image, split_slices
+from dl_suite.data.preprocess import prepare_mask, preprocess_image
 from dl_suite.errors import DataError
-from dl_suite.io import read_image, read_mask
+from dl_suite.io import read_image_data, read_mask_data
 from dl_suite.io.pairs import find_pairs, resolve_split_dirs
 
 logger = logging.getLogger(__name__)
@@ -31,33 +31,39 @@ def split_pairs(cfg, split):
 
 
 def load_samples(pairs, cfg):
-    """Reads and preprocesses pairs; stacks become one sample per slice.
+    """Reads and preprocesses pairs; a stack or video becomes one sample per frame.
+
+    Images are read as (T, Y, X, C) by `dl_suite.io.read_image_data` (with `[dataset] axes`
+    when set) and masks as (T, Y, X); channels follow `preprocess.to_model_channels`.
 
     Returns:
         (names, images, masks): images float32 (H, W, C), masks integer (H, W).
 
     Raises:
-        DataError: a mask's size differs from its image's.
+        DataError: a mask's size or frame count differs from its image's.
     """
     names, images, masks = [], [], []
-    threshold = cfg["dataset"]["mask_threshold"]
+    dataset = cfg["dataset"]
+    threshold = dataset["mask_threshold"]
     for image_path, mask_path in pairs:
-        image_slices = split_slices(read_image(image_path), image_path)
-        mask_slices = split_slices(read_mask(mask_path, threshold=threshold), mask_path)
-        if len(image_slices) != len(mask_slices):
+        image = read_image_data(image_path, axes=dataset.get("axes"))
+        mask = read_mask_data(mask_path, threshold=threshold)
+        if image.num_frames != mask.shape[0]:
             raise DataError(
-                f"'{image_path.name}' has {len(image_slices)} slices but its mask '{mask_path.name}' has {len(mask_slices)}."
+                f"'{image_path.name}' has {image.num_frames} frames (axes '{image.axes}') but its "
+                f"mask '{mask_path.name}' has {mask.shape[0]}. Give one mask frame per image frame"
+                ", or set [dataset] axes if the image's frames were guessed wrongly."
             )
-        for index, (image, mask) in enumerate(zip(image_slices, mask_slices)):
-            if image.shape[:2] != mask.shape[:2]:
-                raise DataError(
-                    f"Image '{image_path}' is {image.shape[1]}x{image.shape[0]} px but its mask "
-                    f"'{mask_path}' is {mask.shape[1]}x{mask.shape[0]} px. Each mask must match its image."
-                )
-            suffix = f"#{index}" if len(image_slices) > 1 else ""
+        if image.array.shape[1:3] != mask.shape[1:3]:
+            raise DataError(
+                f"Image '{image_path}' is {image.array.shape[2]}x{image.array.shape[1]} px but its "
+                f"mask '{mask_path}' is {mask.shape[2]}x{mask.shape[1]} px. Each mask must match its image."
+            )
+        for index in range(image.num_frames):
+            suffix = f"#{index}" if image.num_frames > 1 else ""
             names.append(image_path.stem + suffix)
-            images.append(preprocess_image(image, cfg, image_path))
-            masks.append(prepare_mask(mask, cfg, mask_path))
+            images.append(preprocess_image(image.array[index], cfg, image_path))
+            masks.append(prepare_mask(mask[index], cfg, mask_path))
     return names, images, masks
 
 

@@ -42,6 +42,7 @@ def inference_options(cfg, run_cfg, run_dir, model):
         input_multiple=multiple,
         run_threshold=_stored_threshold(run_dir),
         normalize=partial(preprocess_image, cfg=run_cfg),
+        axes=cfg["dataset"].get("axes") or run_cfg["dataset"].get("axes"),
     )
 
 

@@ -82,7 +82,9 @@ def test_batch_writes_calibrated_outputs_skips_done_and_reports_failures(tmp_pat
 
 
 def test_wrong_channel_count_is_a_per_file_failure(tmp_path):
-    tifffile.imwrite(tmp_path / "grey.tif", blobs())
+    # Grey into a 3-channel model is repeated (the channel rule); 2 channels cannot be converted.
+    two = np.stack([blobs(), blobs()])
+    tifffile.imwrite(tmp_path / "two.tif", two, imagej=True, metadata={"axes": "CYX"})
     opts = InferenceOptions(num_channels=3, progress=False)
-    report = infer_paths([tmp_path / "grey.tif"], tmp_path / "o", sigmoid_predictor, opts)
-    assert "expects 3 channel" in report.failed[0][1]
+    report = infer_paths([tmp_path / "two.tif"], tmp_path / "o", sigmoid_predictor, opts)
+    assert "has 2 channel(s) per frame but the model expects 3" in report.failed[0][1]

@@ -3,6 +3,7 @@ import logging
 import numpy as np
 import pytest
 
+from dl_suite.errors import DataError
 from dl_suite.inference.oom import BatchSizeController, is_out_of_memory
 from dl_suite.inference.tiling import (
     WINDOWS,
@@ -140,8 +141,11 @@ def test_to_frames_and_receptive_field_helpers():
     assert to_frames(np.zeros((5, 6)), 1).shape == (1, 5, 6, 1)
     assert to_frames(np.zeros((4, 5, 6)), 1).shape == (4, 5, 6, 1)
     assert to_frames(np.zeros((5, 6, 3)), 3).shape == (1, 5, 6, 3)
-    with pytest.raises(ValueError, match="expects 3 channel"):
-        to_frames(np.zeros((5, 6)), 3)
+    rgb = np.arange(90.0).reshape(5, 6, 3)  # one RGB image, never 5 frames of 6x3
+    np.testing.assert_allclose(to_frames(rgb, 1)[0], rgb.mean(axis=-1, keepdims=True))
+    assert to_frames(np.zeros((5, 6)), 3)[0].shape == (5, 6, 3)
+    with pytest.raises(DataError, match="expects 1"):
+        to_frames(np.zeros((5, 6, 2)), 1, axes="YXC")
     assert unet_receptive_field(1, kernel_size=3, convs_per_level=2) == 1 + 4 + 1 + 8 + 4
     assert default_halo(unet_receptive_field(4), input_multiple=16) == (112, 112)
     assert default_halo(None, input_multiple=16) == (32, 32)

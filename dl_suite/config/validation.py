@@ -96,6 +96,8 @@ def _describe(error, origins):
     if kind in ("maximum", "exclusiveMaximum"):
         word = "at most" if kind == "maximum" else "less than"
         return f"{where}: {given!r} is too large; it must be {word} {error.validator_value}."
+    if kind == "pattern" and error.schema.get("description"):
+        return f"{where}: {given!r} is not valid. Expected: {error.schema['description']}"
     if kind in ("minItems", "maxItems"):
         return f"{where}: {given!r} has the wrong length; {error.message}."
     return f"{where}: {error.message} (given {given!r})."

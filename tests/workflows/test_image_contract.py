@@ -1,0 +1,42 @@
+"""RGB images give one answer through train, evaluate and infer (one image contract)."""
+
+import numpy as np
+
+from dl_suite.config import load_config
+from dl_suite.io import read_image, read_image_data, write_image
+from dl_suite.workflows.data import load_samples, split_pairs
+from dl_suite.workflows.evaluate import RunPredictor
+from dl_suite.workflows.infer import infer
+from dl_suite.workflows.train import train
+from tests.workflows.conftest import TINY
+
+
+def _to_rgb(folder):
+    """Rewrites the demo's grey PNGs as RGB PNGs whose channels differ."""
+    for path in sorted(folder.glob("*.png")):
+        grey = read_image(path).astype(np.int32)
+        rgb = np.stack([grey, grey // 2, 255 - grey], axis=-1).astype(np.uint8)
+        write_image(path, rgb)
+
+
+def test_rgb_png_train_evaluate_infer_agree(tiny_project):
+    for split in ("train", "test"):
+        _to_rgb(tiny_project / "data" / split / "images")
+    cfg = load_config(tiny_project / "project.config", TINY)
+    pairs = split_pairs(cfg, "eval")
+    assert read_image_data(pairs[0][0]).array.shape == (1, 48, 48, 3)
+    names, images, _ = load_samples(pairs, cfg)
+    assert [im.shape for im in images] == [(48, 48, 1)] * 2  # one RGB image -> one grey sample
+
+    run_dir = train(cfg)
+    predictor = RunPredictor(cfg, run_dir)
+    names, images, _ = predictor.samples(pairs)
+    evaluated = predictor.probabilities(images)
+
+    report = infer(cfg, run=run_dir)
+    assert report["done"] == 2 and report["failed"] == 0
+    for (image_path, _), prob_eval in zip(pairs, evaluated):
+        written = read_image(report["output_dir"] / f"{image_path.stem}_prob.tif")
+        # An (H, W, 3) image into a 1-channel model: one (H, W) map, not H frames of W x 3.
+        assert written.shape == (48, 48)
+        np.testing.assert_allclose(written, prob_eval[..., 0], atol=1e-5)

@@ -40,3 +40,31 @@ def test_rgb_png_train_evaluate_infer_agree(tiny_project):
         # An (H, W, 3) image into a 1-channel model: one (H, W) map, not H frames of W x 3.
         assert written.shape == (48, 48)
         np.testing.assert_allclose(written, prob_eval[..., 0], atol=1e-5)
+
+
+def _sigmoid(batch):
+    return 1 / (1 + np.exp(-(batch - 100.0) / 10.0))
+
+
+def test_infer_keeps_frames_and_calibration_and_averages_rgb(tmp_path):
+    import tifffile
+
+    from dl_suite.inference.batch import InferenceOptions, infer_paths
+
+    rng = np.random.default_rng(3)
+    video = rng.integers(0, 255, (4, 24, 30)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "v.tif", video, imagej=True, resolution=(2.0, 2.0),
+                     metadata={"axes": "TYX", "unit": "um", "finterval": 2.5})
+    rgb = rng.integers(0, 255, (3, 24, 30, 3)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
+    report = infer_paths([tmp_path / "v.tif", tmp_path / "c.tif"], tmp_path / "out", _sigmoid,
+                         InferenceOptions(progress=False, outputs=("probability",)))
+    assert not report.failed
+    prob = read_image_data(tmp_path / "out" / "v_prob.tif")
+    assert prob.array.shape == (4, 24, 30, 1) and prob.axes == "TYX"
+    assert prob.calibration.pixel_size == 0.5 and prob.calibration.frame_interval == 2.5
+    np.testing.assert_allclose(prob.array[..., 0], _sigmoid(video.astype(np.float32)), atol=1e-6)
+    colour = read_image_data(tmp_path / "out" / "c_prob.tif").array
+    expected = _sigmoid(rgb.astype(np.float32).mean(axis=-1))  # the channel rule: mean of RGB
+    assert colour.shape == (3, 24, 30, 1)
+    np.testing.assert_allclose(colour[..., 0], expected, atol=1e-5)

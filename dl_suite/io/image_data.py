@@ -25,6 +25,7 @@ from dl_suite.errors import DataError
 from dl_suite.io.axes import frame_letter, resolve_axes, to_tyxc
 from dl_suite.io.imagej import Calibration, calibration_from_tiff
 from dl_suite.io.images import JPEG_SUFFIXES, TIFF_SUFFIXES, read_image
+from dl_suite.io.tiff_frames import TiffFrames, pages_are_frames
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ class ImageData:
     """One image file as (T, Y, X, C).
 
     Attributes:
-        array: (T, Y, X, C) numpy array, or a read-only memory-mapped view (`open_image_data`).
+        array: (T, Y, X, C) numpy array; from `open_image_data` possibly a read-only memmap
+            view or a `TiffFrames` reader (both support `array[t]`, slices, `.shape`,
+            `.dtype` and `np.asarray`).
         axes: axes of the stored array (letters T, Z, Y, X, C, S), as read or overridden.
         calibration: `Calibration` of the file (empty for PNG/JPEG); its `axes` equals `axes`.
         path: the file.
@@ -59,17 +62,22 @@ class ImageData:
         return frame_letter(self.axes)
 
 
-def _stored(path, lazy):
-    """(stored array, file axes or None, Calibration) of an image file."""
+def _stored(path, lazy, override):
+    """(stored array, resolved axes, Calibration) of an image file.
+
+    With `lazy`, the array is a read-only memmap where tifffile can map the file, else a
+    `TiffFrames` reader when the TIFF's pages are its frames, else the decoded pixels.
+    """
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES or not path.is_file():
-        return read_image(path), None, Calibration()
+        array = read_image(path)
+        return array, resolve_axes(array.shape, None, override, source=str(path)), Calibration()
     array = None
     if lazy:
         try:
             array = tifffile.memmap(path, mode="r")
         except Exception as exc:  # noqa: BLE001 - compressed/tiled TIFFs cannot be mapped
-            logger.debug("'%s' cannot be memory-mapped (%s); reading it into memory.", path, exc)
+            logger.debug("'%s' cannot be memory-mapped (%s).", path, exc)
     try:
         with tifffile.TiffFile(path) as tif:
             if not tif.series:
@@ -77,22 +85,26 @@ def _stored(path, lazy):
             series = tif.series[0]
             file_axes, shape = series.axes, tuple(series.shape)
             calibration = calibration_from_tiff(tif)
+            resolved = resolve_axes(shape, file_axes, override, source=str(path))
+            if array is None and lazy and len(series.pages) > 1 and pages_are_frames(tif, resolved):
+                return TiffFrames(path, resolved), resolved, calibration
             if array is None:
                 array = series.asarray()
+    except DataError:
+        raise
     except Exception as exc:  # tifffile raises many types for damaged files
         raise DataError(f"Cannot read image '{path}': the file looks corrupt ({exc}).") from exc
     if tuple(array.shape) != shape and int(np.prod(array.shape)) == int(np.prod(shape)):
         array = array.reshape(shape)
-    if tuple(array.shape) != shape:
-        file_axes = None  # the pixels do not follow series 0's axes: let the rules decide
-    return array, file_axes, calibration
+    if tuple(array.shape) != shape:  # the pixels do not follow series 0's axes: use the rules
+        resolved = resolve_axes(array.shape, None, override, source=str(path))
+    return array, resolved, calibration
 
 
 def _image_data(path, axes, lazy):
     path = Path(path)
-    stored, file_axes, calibration = _stored(path, lazy)
-    resolved = resolve_axes(stored.shape, file_axes, axes, source=str(path))
-    array = to_tyxc(stored, resolved)
+    stored, resolved, calibration = _stored(path, lazy, axes)
+    array = stored if isinstance(stored, TiffFrames) else to_tyxc(stored, resolved)
     if array.size == 0:
         raise DataError(f"Cannot read image '{path}': it has no pixels (shape {stored.shape}).")
     return ImageData(array, resolved, replace(calibration, axes=resolved), path)
@@ -117,11 +129,12 @@ def read_image_data(path, axes=None):
 
 
 def open_image_data(path, axes=None):
-    """Like `read_image_data` but memory-maps uncompressed TIFFs (bounded memory).
+    """Like `read_image_data` but keeps memory bounded for large TIFFs.
 
-    `array` is then a read-only view of the file: index one frame at a time
-    (`data.array[t]`) to keep memory bounded. Compressed TIFFs, PNG and JPEG are read
-    into memory.
+    Uncompressed TIFFs give a read-only memory-mapped view; compressed TIFF stacks whose pages
+    are frames give a `TiffFrames` reader that decodes a frame when indexed. Either way, index
+    one frame at a time (`data.array[t]`). Other files (PNG, JPEG, compressed hyperstacks with
+    channel pages) are read into memory.
     """
     return _image_data(path, axes, lazy=True)
 

@@ -141,3 +141,16 @@ def test_masks_follow_the_same_rules(tmp_path):
     write_image(tmp_path / "c.png", colour)
     binary = read_mask_data(tmp_path / "c.png")
     assert binary.shape == (1, 8, 9) and binary.sum() == 4 and binary.max() == 1
+
+
+def test_lazy_compressed_stack_reads_frame_by_frame(tmp_path):
+    from dl_suite.io.tiff_frames import TiffFrames
+
+    stack = rand(4, 9, 11, 3)
+    tifffile.imwrite(tmp_path / "z.tif", stack, photometric="rgb", compression="zlib")
+    lazy = open_image_data(tmp_path / "z.tif")
+    assert isinstance(lazy.array, TiffFrames) and lazy.array.shape == (4, 9, 11, 3)
+    np.testing.assert_array_equal(lazy.array[2], stack[2])
+    np.testing.assert_array_equal(lazy.array[1:3, 2:5, :, 0], stack[1:3, 2:5, :, 0])
+    np.testing.assert_array_equal(np.asarray(lazy.array), read_image_data(tmp_path / "z.tif").array)
+    lazy.array.close()

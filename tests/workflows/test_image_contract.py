@@ -56,7 +56,8 @@ def test_infer_keeps_frames_and_calibration_and_averages_rgb(tmp_path):
     tifffile.imwrite(tmp_path / "v.tif", video, imagej=True, resolution=(2.0, 2.0),
                      metadata={"axes": "TYX", "unit": "um", "finterval": 2.5})
     rgb = rng.integers(0, 255, (3, 24, 30, 3)).astype(np.uint8)
-    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
+    # compressed: read frame by frame (TiffFrames), not memory-mapped
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb", compression="zlib")
     report = infer_paths([tmp_path / "v.tif", tmp_path / "c.tif"], tmp_path / "out", _sigmoid,
                          InferenceOptions(progress=False, outputs=("probability",)))
     assert not report.failed

@@ -62,17 +62,19 @@ def default_axes(shape, source="image"):
     )
 
 
-def resolve_axes(shape, file_axes=None, override=None, source="image"):
+def resolve_axes(shape, file_axes=None, override=None, source="image", strict=True):
     """Axes for an array: the user's override, else trusted file axes, else the shape rules.
 
     Args:
         shape: the stored array's shape.
         file_axes: axes the file declares (tifffile's series axes), or None. Letters outside
             T, Z, Y, X, C, S (tifffile's 'Q', 'I': a plain sequence of pages) mean "unknown":
-            if the file marks colour samples ('S') the unknown dimensions become frames,
-            otherwise the shape rules decide.
+            before colour pages ('...YXS') they become frames, otherwise the shape rules
+            decide; so do planar samples ('SYX', tifffile's guess for (3, Y, X) arrays).
         override: `[dataset] axes` or None.
         source: name for messages.
+        strict: an override with the wrong number of letters is an error; if False it is
+            ignored (masks: "TCYX" images may have "TYX" masks).
 
     Returns:
         Axes string, one letter per dimension (letters T, Z, Y, X, C, S; T may repeat).
@@ -81,7 +83,7 @@ def resolve_axes(shape, file_axes=None, override=None, source="image"):
         DataError: the override or the file's axes do not match the array.
     """
     shape = tuple(shape)
-    if override:
+    if override and (strict or len(validate_axes(override)) == len(shape)):
         axes = validate_axes(override)
         if len(axes) != len(shape):
             raise DataError(
@@ -92,9 +94,13 @@ def resolve_axes(shape, file_axes=None, override=None, source="image"):
         return axes
     if file_axes and len(file_axes) == len(shape):
         file_axes = file_axes.upper()
-        if set(file_axes) <= set(AXES_LETTERS) and len(set(file_axes)) == len(file_axes):
+        # Planar samples (S before Y, X) are what tifffile writes, unasked, for any (3|4, Y, X)
+        # array: such pages follow the rules (frames), like the issue's "3-D pages = frames".
+        planar = "S" in file_axes and not file_axes.endswith("S")
+        known = set(file_axes) <= set(AXES_LETTERS) and len(set(file_axes)) == len(file_axes)
+        if known and not planar:
             return file_axes
-        if "S" in file_axes and "Y" in file_axes and "X" in file_axes:
+        if file_axes.endswith("YXS"):
             return "".join(a if a in AXES_LETTERS else "T" for a in file_axes)
     return default_axes(shape, source)
 

@@ -62,7 +62,7 @@ class ImageData:
         return frame_letter(self.axes)
 
 
-def _stored(path, lazy, override):
+def _stored(path, lazy, override, strict=True):
     """(stored array, resolved axes, Calibration) of an image file.
 
     With `lazy`, the array is a read-only memmap where tifffile can map the file, else a
@@ -71,7 +71,8 @@ def _stored(path, lazy, override):
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES or not path.is_file():
         array = read_image(path)
-        return array, resolve_axes(array.shape, None, override, source=str(path)), Calibration()
+        resolved = resolve_axes(array.shape, None, override, str(path), strict)
+        return array, resolved, Calibration()
     array = None
     if lazy:
         try:
@@ -85,7 +86,7 @@ def _stored(path, lazy, override):
             series = tif.series[0]
             file_axes, shape = series.axes, tuple(series.shape)
             calibration = calibration_from_tiff(tif)
-            resolved = resolve_axes(shape, file_axes, override, source=str(path))
+            resolved = resolve_axes(shape, file_axes, override, str(path), strict)
             if array is None and lazy and len(series.pages) > 1 and pages_are_frames(tif, resolved):
                 return TiffFrames(path, resolved), resolved, calibration
             if array is None:
@@ -97,13 +98,13 @@ def _stored(path, lazy, override):
     if tuple(array.shape) != shape and int(np.prod(array.shape)) == int(np.prod(shape)):
         array = array.reshape(shape)
     if tuple(array.shape) != shape:  # the pixels do not follow series 0's axes: use the rules
-        resolved = resolve_axes(array.shape, None, override, source=str(path))
+        resolved = resolve_axes(array.shape, None, override, str(path), strict)
     return array, resolved, calibration
 
 
-def _image_data(path, axes, lazy):
+def _image_data(path, axes, lazy, strict=True):
     path = Path(path)
-    stored, resolved, calibration = _stored(path, lazy, axes)
+    stored, resolved, calibration = _stored(path, lazy, axes, strict)
     array = stored if isinstance(stored, TiffFrames) else to_tyxc(stored, resolved)
     if array.size == 0:
         raise DataError(f"Cannot read image '{path}': it has no pixels (shape {stored.shape}).")
@@ -149,7 +150,9 @@ def read_mask_data(path, threshold=128, axes=None):
     Args:
         path: mask file.
         threshold: grey value that binarises JPEG masks.
-        axes: optional override (only needed for ambiguous stacks).
+        axes: the images' override (`[dataset] axes`); used for the mask only when it has
+            one letter per dimension of the stored mask (so "TCYX" images can have masks
+            read by the rules).
 
     Returns:
         numpy array (T, Y, X).
@@ -157,8 +160,8 @@ def read_mask_data(path, threshold=128, axes=None):
     Raises:
         DataError: a mask with a channel count other than 1, 3 or 4.
     """
-    data = read_image_data(path, axes)
-    array = data.array
+    data = _image_data(path, axes, lazy=False, strict=False)
+    array = np.asarray(data.array)
     if data.num_channels == 1:
         array = array[..., 0]
     elif data.num_channels in (3, 4):

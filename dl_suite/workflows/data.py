@@ -47,7 +47,7 @@ def load_samples(pairs, cfg):
     threshold = dataset["mask_threshold"]
     for image_path, mask_path in pairs:
         image = read_image_data(image_path, axes=dataset.get("axes"))
-        mask = read_mask_data(mask_path, threshold=threshold)
+        mask = read_mask_data(mask_path, threshold=threshold, axes=dataset.get("axes"))
         if image.num_frames != mask.shape[0]:
             raise DataError(
                 f"'{image_path.name}' has {image.num_frames} frames (axes '{image.axes}') but its "

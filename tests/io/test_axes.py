@@ -61,9 +61,12 @@ def test_page_stack_is_frames(tmp_path):
         data = reader(tmp_path / "s.tif")
         assert data.array.shape == (5, 12, 10, 1) and data.frame_letter == "T"
         np.testing.assert_array_equal(data.array[..., 0], stack)
-    # write_image never lets tifffile guess planar RGB for 3 pages
+    # tifffile's default writes (3, Y, X) as planar RGB: still 3 frames (write_image says so)
+    with pytest.warns(DeprecationWarning):
+        tifffile.imwrite(tmp_path / "p.tif", stack[:3])
     write_image(tmp_path / "w.tif", stack[:3])
-    assert read_image_data(tmp_path / "w.tif").array.shape == (3, 12, 10, 1)
+    for name in ("p.tif", "w.tif"):
+        np.testing.assert_array_equal(read_image_data(tmp_path / name).array[..., 0], stack[:3])
 
 
 def test_imagej_hyperstack_axes_and_calibration(tmp_path):
@@ -123,9 +126,13 @@ def test_rules_without_metadata_and_ambiguity():
     assert default_axes((2, 5, 6, 3)) == "TYXC"
     with pytest.raises(DataError, match=r"\[dataset\] section"):
         default_axes((2, 3, 5, 6))
-    # tifffile's unknown page axes ('Q') with colour samples: the pages are frames
-    assert resolve_axes((2, 3, 5, 6), "QSYX") == "TSYX"
+    # tifffile's unknown page axes ('Q') before colour pages: the pages are frames
+    assert resolve_axes((2, 5, 6, 3), "QYXS") == "TYXS"
     assert to_tyxc(np.zeros((2, 3, 5, 6)), "TSYX").shape == (2, 5, 6, 3)
+    # planar samples are tifffile's unasked guess for (3, Y, X): pages, i.e. frames
+    assert resolve_axes((3, 5, 6), "SYX") == "TYX"
+    with pytest.raises(DataError, match="does not say"):
+        resolve_axes((2, 3, 5, 6), "QSYX")
 
 
 def test_masks_follow_the_same_rules(tmp_path):
@@ -154,3 +161,14 @@ def test_lazy_compressed_stack_reads_frame_by_frame(tmp_path):
     np.testing.assert_array_equal(lazy.array[1:3, 2:5, :, 0], stack[1:3, 2:5, :, 0])
     np.testing.assert_array_equal(np.asarray(lazy.array), read_image_data(tmp_path / "z.tif").array)
     lazy.array.close()
+
+
+def test_mask_override_applies_only_when_it_fits(tmp_path):
+    labels = np.zeros((8, 9, 3), np.uint16)
+    labels[1, 1, 2] = 4
+    labels[2, 2, 0] = 6
+    tifffile.imwrite(tmp_path / "m.tif", labels, photometric="minisblack")
+    assert read_mask_data(tmp_path / "m.tif").shape == (1, 8, 9)  # rule: one colour mask
+    np.testing.assert_array_equal(read_mask_data(tmp_path / "m.tif", axes="TYX"), labels)
+    tifffile.imwrite(tmp_path / "g.tif", labels[..., 0])
+    assert read_mask_data(tmp_path / "g.tif", axes="TCYX").shape == (1, 8, 9)

@@ -51,7 +51,9 @@ def to_model_channels(image, channels, path="image"):
 class ModelFrames:
     """Lazy (T, Y, X, channels) frames: `frames[t]` converts one frame with `to_model_channels`.
 
-    Keeps memory bounded for memory-mapped stacks (only the frame asked for is converted).
+    Keeps memory bounded for memory-mapped stacks (only the frames asked for are converted).
+    Indexing takes the frame index first (`frames[t]`, `frames[a:b, y0:y1]`); `np.asarray`
+    converts everything.
     """
 
     def __init__(self, array, channels, path="image"):
@@ -60,13 +62,23 @@ class ModelFrames:
         self.path = path
         self.shape = tuple(array.shape[:3]) + (channels,)
         self.ndim = 4
-        to_model_channels(array[:1, :1, :1], channels, path)  # fail before any work
+        # Fails here, before any work, when the rule cannot convert these channels.
+        self.dtype = to_model_channels(np.asarray(array[:1, :1, :1]), channels, path).dtype
 
     def __len__(self):
         return self.shape[0]
 
     def __getitem__(self, index):
-        return to_model_channels(self.array[index], self.channels, self.path)
+        key = index if isinstance(index, tuple) else (index,)
+        if not key or key[0] is Ellipsis:
+            return np.asarray(self)[index]
+        frames = to_model_channels(self.array[key[0]], self.channels, self.path)
+        rest = key[1:] if np.ndim(frames) == 3 else (slice(None),) + key[1:]
+        return frames[rest] if key[1:] else frames
+
+    def __array__(self, dtype=None, copy=None):
+        array = to_model_channels(np.asarray(self.array), self.channels, self.path)
+        return array.astype(dtype) if dtype is not None else array
 
 
 def model_frames(array, channels, path="image"):

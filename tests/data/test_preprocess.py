@@ -46,6 +46,8 @@ def test_model_frames_converts_one_frame_at_a_time(tmp_path):
     frames = model_frames(data.array, 1, "rgb.tif")
     assert isinstance(frames, ModelFrames) and frames.shape == (4, 6, 7, 1) and len(frames) == 4
     np.testing.assert_allclose(frames[2][..., 0], stack[2].mean(axis=-1), rtol=1e-6)
+    np.testing.assert_allclose(frames[1:3, 2:4, :, 0], stack[1:3, 2:4].mean(axis=-1), rtol=1e-6)
+    assert frames.dtype == np.float32 and np.asarray(frames).shape == (4, 6, 7, 1)
     assert model_frames(data.array, 3) is data.array
     with pytest.raises(DataError, match="expects 2"):
         model_frames(data.array, 2)

@@ -30,8 +30,12 @@ def split_pairs(cfg, split):
     return find_pairs(*dirs)
 
 
-def load_samples(pairs, cfg):
+def load_samples(pairs, cfg, raw_masks=None):
     """Reads and preprocesses pairs; stacks become one sample per slice.
+
+    Args:
+        raw_masks: optional list; each slice's mask as read (instance ids kept, before
+            `prepare_mask`) is appended to it, for instance scores.
 
     Returns:
         (names, images, masks): images float32 (H, W, C), masks integer (H, W).
@@ -58,6 +62,8 @@ def load_samples(pairs, cfg):
             names.append(image_path.stem + suffix)
             images.append(preprocess_image(image, cfg, image_path))
             masks.append(prepare_mask(mask, cfg, mask_path))
+            if raw_masks is not None:
+                raw_masks.append(mask)
     return names, images, masks
 
 

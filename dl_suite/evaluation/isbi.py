@@ -12,8 +12,9 @@ Convention (Arganda-Carreras et al. 2015, Front. Neuroanat. 9:142, and the ISBI 
    marginals (pixel pairs drawn with replacement, equations 3 and 6 with alpha = 0.5):
    V_Rand = sum p_ij^2 / (0.5 sum s_i^2 + 0.5 sum t_j^2),
    V_Info = I(S; T) / (0.5 H(S) + 0.5 H(T)) (entropies in nats). Both are 1 when perfect.
-5. Over a set of images ("pooled") the per-image tables are stacked with every image's cells
-   kept distinct, i.e. the formulas run on all scored pixels of all images at once.
+5. Over a set of images ("pooled"): V_Rand from the pixel pairs within each image summed over
+   images; V_Info from each image's I(S; T), H(S), H(T) weighted by its share of the scored
+   pixels (entropies conditioned on the image).
 """
 
 import numpy as np
@@ -70,23 +71,31 @@ def _entropy(p):
 
 
 def scores_from_tables(tables):
-    """(V_Rand, V_Info) of one or several contingency tables, pooled (cells kept distinct).
+    """(V_Rand, V_Info) of one or several contingency tables, pooled over images.
 
-    Returns (1.0, 1.0) when no pixel is scored.
+    Pooled V_Rand counts pixel pairs within each image (pairs across images are in no
+    segment of either); pooled V_Info uses entropies conditioned on the image, i.e. each
+    image's I, H(S), H(T) weighted by its share of scored pixels, so knowing which image a
+    pixel comes from earns nothing. Returns (1.0, 1.0) when no pixel is scored.
     """
     cells = [np.asarray(t, float) for t in tables if np.asarray(t).size]
     if not cells:
         return 1.0, 1.0
     n = sum(t.sum() for t in cells)
-    joint = np.concatenate([t.ravel() for t in cells]) / n
-    rows = np.concatenate([t.sum(1) for t in cells]) / n
-    cols = np.concatenate([t.sum(0) for t in cells]) / n
-    denominator = 0.5 * (rows**2).sum() + 0.5 * (cols**2).sum()
-    v_rand = float((joint**2).sum() / denominator)
-    h_s, h_t = _entropy(rows), _entropy(cols)
-    mutual = h_s + h_t - _entropy(joint)
+    same_both = same_true = same_pred = mutual = h_s = h_t = 0.0
+    for table in cells:
+        rows, cols, weight = table.sum(1), table.sum(0), table.sum() / n
+        same_both += (table**2).sum()
+        same_true += (rows**2).sum()
+        same_pred += (cols**2).sum()
+        p, s, t = table / table.sum(), rows / table.sum(), cols / table.sum()
+        h_s_k, h_t_k = _entropy(s), _entropy(t)
+        mutual += weight * (h_s_k + h_t_k - _entropy(p.ravel()))
+        h_s += weight * h_s_k
+        h_t += weight * h_t_k
+    v_rand = same_both / (0.5 * same_true + 0.5 * same_pred)
     v_info = 1.0 if h_s + h_t == 0 else mutual / (0.5 * (h_s + h_t))
-    return v_rand, float(v_info)
+    return float(v_rand), float(v_info)
 
 
 def rand_and_info(true_labels, pred_labels):

@@ -159,6 +159,10 @@ def evaluate(cfg, *, run=None, split="eval"):
         tuning = optimise_run_threshold(cfg, predictor, exclude=paths)
     tuning = _check_tuning(run_dir, paths, tuning)
     segment = run_postprocess(cfg, run_dir, threshold=section["threshold"])
+    if section["threshold"] is not None:
+        logger.warning("eval.threshold = %s replaces the threshold for evaluation only: infer "
+                       "does not use it, so these masks differ from the ones infer writes.",
+                       section["threshold"])
     probs = predictor.probabilities(images)
     segmented = [segment(p) for p in probs]
     masks = [s[1] for s in segmented]
@@ -184,8 +188,10 @@ def evaluate(cfg, *, run=None, split="eval"):
         row["threshold"] = float(threshold)
     thresholds = sorted({float(s[0]) for s in segmented})
     summary.update(run=str(run_dir), split=split,
-                   threshold=thresholds[0] if len(thresholds) == 1 else thresholds,
+                   threshold=thresholds[0] if len(thresholds) == 1 else float(np.median(thresholds)),
                    min_size=int(segment.options.min_size), sources=segment.source, tuning=tuning)
+    if len(thresholds) > 1:
+        summary["threshold_note"] = "one threshold per image (column `threshold`); median shown"
     count = section["num_overlays"]
     overlays = [(n, overlay(i, np.asarray(t) > 0, m))
                 for n, i, t, m in list(zip(names, images, trues, masks))[:count]]

@@ -34,14 +34,19 @@ def test_isbi_six_by_six_by_hand():
 
 def test_isbi_pooled_over_images_by_hand():
     # Image 1 is the example above; image 2 has no membrane at all (one true and one
-    # predicted cell of 36 px). Pooled (cells of the two images kept distinct), N = 66:
-    #   p = [12, 6, 12, 36], s = [12, 18, 36], t = [18, 12, 36] (pixel counts, / 66).
-    #   sum p^2 = 144 + 36 + 144 + 1296 = 1620; sum s^2 = sum t^2 = 144 + 324 + 1296 = 1764;
+    # predicted cell of 36 px). Pooled V_Rand counts pixel pairs within each image:
+    #   pair counts n^2: 144 + 36 + 144 (image 1) + 1296 (image 2) = 1620;
+    #   true cells 144 + 324 + 1296 = 1764 = predicted cells 324 + 144 + 1296;
     #   V_Rand = 1620 / 1764 = 45 / 49 = 0.918, while the mean over images is
     #   (9 / 13 + 1) / 2 = 0.846: pooling weighs pixels, not images.
+    # Pooled V_Info weights each image's I and H by its pixel share (30/66, 36/66); image 2
+    #   has I = H = 0, so V_Info = (30/66 * 0.2911033) / (30/66 * 0.6730117) = 0.4325381,
+    #   the value of image 1 (the mean over images would be (0.4325381 + 1) / 2).
     rows, summary = evaluate_images(
         [_columns(4) > 0, np.ones((6, 6), bool)], [_columns(2), np.ones((6, 6), np.uint8)],
         scores=("isbi",))
     assert rows[0]["v_rand"] == pytest.approx(9 / 13) and rows[1]["v_rand"] == 1.0
     assert summary["isbi"]["v_rand"] == pytest.approx(45 / 49, abs=1e-12)
     assert summary["isbi"]["v_rand_mean"] == pytest.approx((9 / 13 + 1) / 2, abs=1e-12)
+    assert summary["isbi"]["v_info"] == pytest.approx(0.4325381, abs=1e-7)
+    assert summary["isbi"]["v_info_mean"] == pytest.approx((0.4325381 + 1) / 2, abs=1e-7)

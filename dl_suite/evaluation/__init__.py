@@ -26,7 +26,12 @@ from dl_suite.evaluation.isbi import (  # noqa: F401
 )
 from dl_suite.evaluation.pixel import binarize, label_scores, pixel_scores, remove_small  # noqa: F401
 from dl_suite.evaluation.report import overlay, rows_to_csv, write_report  # noqa: F401
-from dl_suite.evaluation.scorecard import SCORE_FAMILIES, evaluate_images, mean_row  # noqa: F401
+from dl_suite.evaluation.scorecard import (  # noqa: F401
+    SCORE_FAMILIES,
+    class_map,
+    evaluate_images,
+    mean_row,
+)
 from dl_suite.evaluation.threshold import (  # noqa: F401
     THRESHOLD_METRICS,
     load_threshold,

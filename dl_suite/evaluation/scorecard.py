@@ -97,6 +97,17 @@ def evaluate_images(
     return rows, summary
 
 
+def class_map(prob, mask, foreground_class):
+    """Multi-class hard prediction that agrees with infer's mask: argmax of `prob` (H, W, C),
+    then the foreground class exactly where `mask` is set (pixels the post-processing removed
+    from it become background 0). With 2 classes this is the mask itself."""
+    classes = np.asarray(prob).argmax(-1)
+    mask = np.asarray(mask, bool)
+    classes[(classes == foreground_class) & ~mask] = 0
+    classes[mask] = foreground_class
+    return classes
+
+
 def _isbi_summary(tables, rows, trues, oracle_masks):
     v_rand, v_info = scores_from_tables(tables)
     isbi = {"v_rand": v_rand, "v_info": v_info,

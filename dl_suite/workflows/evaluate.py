@@ -128,6 +128,20 @@ def _check_tuning(run_dir, paths, tuning):
     return tuning
 
 
+def _true_objects(raw, true, connectivity, foreground_class, run_cfg):
+    """True objects: the mask's instance ids when it has them (for multi-class models only
+    when mask.binarize made the classes from an instance mask), else connected components."""
+    from dl_suite.evaluation import true_objects
+
+    if foreground_class is None:
+        return true_objects(raw, connectivity)
+    if run_cfg["mask"]["binarize"]:
+        raw = np.asarray(raw)
+        raw = raw[..., 0] if raw.ndim == 3 else raw
+        return true_objects(np.where(np.asarray(true) == foreground_class, raw, 0), connectivity)
+    return true_objects(true, connectivity, foreground_class)
+
+
 def evaluate(cfg, *, run=None, split="eval"):
     """Scores the model of a run on the images of `split` ("eval", "test" or "val").
 
@@ -138,7 +152,7 @@ def evaluate(cfg, *, run=None, split="eval"):
         dict with `summary`, `rows` (per image) and `output_dir`.
     """
     from dl_suite.evaluation import (
-        DEFAULT_ISBI_THRESHOLDS, evaluate_images, overlay, true_objects, write_report,
+        DEFAULT_ISBI_THRESHOLDS, class_map, evaluate_images, overlay, write_report,
     )
 
     section = cfg["eval"]
@@ -169,15 +183,16 @@ def evaluate(cfg, *, run=None, split="eval"):
     fg_class = None
     class_maps = None
     if num_classes > 1:
-        class_maps = [np.asarray(p).argmax(-1) for p in probs]
         fg_class = segment.options.foreground_channel % num_classes
+        class_maps = [class_map(p, m, fg_class) for p, m in zip(probs, masks)]
     oracle = None
     if "isbi" in section["scores"]:
         grid = section["threshold_grid"] or DEFAULT_ISBI_THRESHOLDS
         oracle = {t: [segment.at(t, segment.options.min_size)(p)[1] for p in probs] for t in grid}
     true_labels = None
     if "instance" in section["scores"]:
-        true_labels = [true_objects(r, section["connectivity"], fg_class) for r in raws]
+        true_labels = [_true_objects(r, t, section["connectivity"], fg_class, predictor.run_cfg)
+                       for r, t in zip(raws, trues)]
     rows, summary = evaluate_images(
         masks, trues, names, true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
         num_classes=max(num_classes, 2), foreground_class=fg_class, scores=section["scores"],

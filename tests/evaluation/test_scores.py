@@ -8,7 +8,7 @@ from skimage.metrics import variation_of_information
 
 from dl_suite.config import schema
 from dl_suite.evaluation import (
-    THRESHOLD_METRICS, evaluate_images, instance_labels, instance_scores, isbi_scores,
+    THRESHOLD_METRICS, class_map, evaluate_images, instance_labels, instance_scores, isbi_scores,
     load_threshold, optimise_threshold, overlay, pixel_scores, read_threshold_file,
     save_threshold, true_objects, write_report,
 )
@@ -154,3 +154,19 @@ def test_schema_enums_equal_registries():
     assert sorted(props["model"]["optimizer"]["enum"]) == OPTIMIZERS.names()
     from dl_suite.losses import LOSSES
     assert sorted(props["model"]["loss"]["enum"]) == LOSSES.names()
+
+
+def test_class_map_agrees_with_the_written_mask():
+    prob = np.zeros((4, 4, 3))
+    prob[..., 0] = 1.0  # background everywhere ...
+    prob[0, :, 1] = 2.0  # ... but class 1 in row 0
+    prob[1, :2, 2] = 2.0  # and the foreground class 2 at (1, 0), (1, 1)
+    mask = np.zeros((4, 4), bool)
+    mask[1, 0] = True  # post-processing kept (1, 0), dropped (1, 1), added (3, 3)
+    mask[3, 3] = True
+    expected = np.zeros((4, 4), int)
+    expected[0] = 1
+    expected[1, 0] = expected[3, 3] = 2
+    np.testing.assert_array_equal(class_map(prob, mask, 2), expected)
+    two = class_map(np.stack([1 - prob[..., 2] / 2, prob[..., 2] / 2], -1), mask, 1)
+    np.testing.assert_array_equal(two, mask)  # 2 classes: exactly the mask

@@ -95,8 +95,9 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     (names, images, trues, raws, paths), source = validation_samples(cfg, predictor, exclude)
     if not names:
         logger.warning("No validation images: the threshold and minimum object size are NOT "
-                       "optimised; the run's stored values or the defaults are used.")
-        return {"status": "no validation images: not optimised, defaults used",
+                       "optimised; the run's stored threshold.json is used if it has one, "
+                       "else the defaults (see summary.json `sources`).")
+        return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None)
     probs = predictor.probabilities(images, desc="validation")
@@ -119,9 +120,10 @@ def _check_tuning(run_dir, paths, tuning):
     if stored is None:
         return tuning
     overlap = sorted(set(stored.get("image_paths") or ()) & set(paths))
+    known = stored.get("image_paths") is not None
     tuning = {**tuning, "stored_threshold": stored["threshold"],
               "stored_min_size": stored.get("min_size"),
-              "tuned_on_scored_images": bool(overlap)}
+              "tuned_on_scored_images": bool(overlap) if known else "unknown (older run)"}
     if overlap:
         logger.warning("The run's threshold.json was tuned on %d of the images scored here: "
                        "these scores are optimistic.", len(overlap))

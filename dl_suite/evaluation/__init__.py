@@ -2,10 +2,12 @@
 
 Typical use (what `dl_suite.workflows.evaluate` does)::
 
-    rows, summary = evaluate_images(probs, masks, names, threshold=t, min_size=s,
+    segment = run_postprocess(cfg, run_dir)     # dl_suite.workflows.postprocessing
+    masks, labels = zip(*(segment(p)[1:] for p in probs))   # what infer writes
+    rows, summary = evaluate_images(masks, trues, names, labels=labels,
                                     scores=("pixel", "instance", "isbi"))
-    write_report(out_dir, rows, summary, overlays=[(n, overlay(img, m > 0, binarize(p, t, s)))
-                                                   for n, img, m, p in few])
+    write_report(out_dir, rows, summary, overlays=[(n, overlay(img, t > 0, m))
+                                                   for n, img, t, m in few])
 """
 
 from dl_suite.evaluation.instance import (  # noqa: F401
@@ -13,14 +15,27 @@ from dl_suite.evaluation.instance import (  # noqa: F401
     instance_labels,
     instance_scores,
     iou_matrix,
+    true_objects,
 )
-from dl_suite.evaluation.isbi import DEFAULT_ISBI_THRESHOLDS, isbi_scores, rand_and_info  # noqa: F401
-from dl_suite.evaluation.pixel import binarize, pixel_scores, remove_small  # noqa: F401
+from dl_suite.evaluation.isbi import (  # noqa: F401
+    DEFAULT_ISBI_THRESHOLDS,
+    isbi_scores,
+    isbi_table,
+    rand_and_info,
+    scores_from_tables,
+)
+from dl_suite.evaluation.pixel import binarize, label_scores, pixel_scores, remove_small  # noqa: F401
 from dl_suite.evaluation.report import overlay, rows_to_csv, write_report  # noqa: F401
-from dl_suite.evaluation.scorecard import SCORE_FAMILIES, evaluate_images, mean_row  # noqa: F401
+from dl_suite.evaluation.scorecard import (  # noqa: F401
+    SCORE_FAMILIES,
+    class_map,
+    evaluate_images,
+    mean_row,
+)
 from dl_suite.evaluation.threshold import (  # noqa: F401
     THRESHOLD_METRICS,
     load_threshold,
     optimise_threshold,
+    read_threshold_file,
     save_threshold,
 )

@@ -36,6 +36,30 @@ def instance_labels(mask, min_size=0, connectivity=1):
     return measure.label(mask, connectivity=connectivity).astype(np.int32)
 
 
+def true_objects(mask, connectivity=1, foreground_class=None):
+    """The true objects of a mask: its own instance labels when it has them.
+
+    Args:
+        mask: (H, W[, 1]) mask as read: an instance label image (integer ids, more than two
+            distinct values), a binary mask, or class indices of a multi-class mask.
+        connectivity: for masks without instance ids, objects are connected components of
+            the foreground (1 = edge neighbours, 2 = also corners).
+        foreground_class: for multi-class masks, the class whose components are the objects
+            (None = binary / instance masks).
+
+    Returns:
+        int32 label image, background 0. Touching objects with different ids stay separate.
+    """
+    mask = np.asarray(mask)
+    if mask.ndim == 3 and mask.shape[-1] == 1:
+        mask = mask[..., 0]
+    if foreground_class is not None:
+        return measure.label(mask == foreground_class, connectivity=connectivity).astype(np.int32)
+    if np.issubdtype(mask.dtype, np.integer) and np.unique(mask).size > 2:
+        return _relabel(mask)[0].astype(np.int32)
+    return measure.label(mask > 0, connectivity=connectivity).astype(np.int32)
+
+
 def _relabel(labels):
     labels = np.asarray(labels)
     if labels.ndim == 3 and labels.shape[-1] == 1:

@@ -1,40 +1,54 @@
 """ISBI 2012 EM membrane metrics: foreground-restricted V_Rand and V_Info after border thinning.
 
-Following Arganda-Carreras et al. (2015, Front. Neuroanat. 9:142) and the challenge's Fiji
-script:
-1. The true mask (1/255 = cell interior, 0 = membrane) and the thresholded prediction are turned
-   into cell segmentations: membrane pixels are thinned to a one-pixel skeleton
-   (`skimage.morphology.skeletonize`) and the cells are the 4-connected components of
-   everything else.
-2. Prediction skeleton pixels are given to the nearest cell (`expand_labels`), so that
-   thin predicted borders are not a segment of their own.
-3. Scoring is restricted to the true foreground: true skeleton pixels are ignored.
-4. From the joint distribution p_ij of true segment i and predicted segment j:
-   V_Rand = sum p_ij^2 / (0.5 sum_i s_i^2 + 0.5 sum_j t_j^2), with s, t the marginals,
-   counted over pairs of distinct pixels (= 1 - `skimage.metrics.adapted_rand_error`);
-   V_Info = I(S; T) / (0.5 H(S) + 0.5 H(T)), the normalised mutual information
-   (entropies in nats; H(S|T) is `skimage.metrics.variation_of_information`).
-Both are 1 for a perfect segmentation. The challenge maximises them over thresholds of the
-probability map; `isbi_scores` returns the curves and their maxima.
+Convention (Arganda-Carreras et al. 2015, Front. Neuroanat. 9:142, and the ISBI 2012 scripts):
+1. Thinning: in the true mask and in the predicted mask (1 = cell interior, 0 = membrane) the
+   membrane is thinned to a one-pixel skeleton (`skimage.morphology.skeletonize`); the cells
+   are the 4-connected components of everything else.
+2. True skeleton pixels are not scored (foreground restriction).
+3. Predicted skeleton pixels are given to a cell: each takes the largest label among its 8
+   neighbours, repeated until none is left (the `thin_boundaries` rule of the ISBI 2012 Python
+   scripts), so predicted borders are never a segment of their own.
+4. With p_ij the fraction of scored pixels in true cell i and predicted cell j, s_i and t_j its
+   marginals (pixel pairs drawn with replacement, equations 3 and 6 with alpha = 0.5):
+   V_Rand = sum p_ij^2 / (0.5 sum s_i^2 + 0.5 sum t_j^2),
+   V_Info = I(S; T) / (0.5 H(S) + 0.5 H(T)) (entropies in nats). Both are 1 when perfect.
+5. Over a set of images ("pooled"): V_Rand from the pixel pairs within each image summed over
+   images; V_Info from each image's I(S; T), H(S), H(T) weighted by its share of the scored
+   pixels (entropies conditioned on the image).
 """
 
 import numpy as np
-from skimage import measure, morphology, segmentation
+from scipy import ndimage as ndi
+from skimage import measure, morphology
 
 DEFAULT_ISBI_THRESHOLDS = tuple(np.round(np.arange(0.1, 0.91, 0.1), 2))
+
+
+def _plane(array):
+    array = np.asarray(array)
+    return array[..., 0] if array.ndim == 3 else array
 
 
 def cells_from_interior(interior, grow_into_borders=False):
     """Cell labels from an interior mask after thinning its membrane to a skeleton.
 
+    Args:
+        interior: (H, W) bool, True = cell interior.
+        grow_into_borders: give every skeleton pixel the largest label among its 8
+            neighbours, repeatedly, until no skeleton pixel is left (prediction rule).
+
     Returns:
-        int32 labels with 0 on the membrane skeleton (unless `grow_into_borders`).
+        int32 labels, 0 on the membrane skeleton unless `grow_into_borders`.
     """
     interior = np.asarray(interior).astype(bool)
     skeleton = morphology.skeletonize(~interior)
     labels = measure.label(~skeleton, connectivity=1).astype(np.int32)
     if grow_into_borders:
-        labels = segmentation.expand_labels(labels, distance=2)
+        if labels.max() == 0:
+            return np.ones_like(labels)
+        while (labels == 0).any():
+            zeros = labels == 0
+            labels[zeros] = ndi.maximum_filter(labels, size=3)[zeros]
     return labels
 
 
@@ -56,59 +70,61 @@ def _entropy(p):
     return float(-(p * np.log(p)).sum())
 
 
-def rand_and_info(true_labels, pred_labels):
-    """(V_Rand, V_Info) of two segmentations, restricted to true labels > 0."""
-    counts = joint_table(true_labels, pred_labels)
-    if counts.size == 0:
+def scores_from_tables(tables):
+    """(V_Rand, V_Info) of one or several contingency tables, pooled over images.
+
+    Pooled V_Rand counts pixel pairs within each image (pairs across images are in no
+    segment of either); pooled V_Info uses entropies conditioned on the image, i.e. each
+    image's I, H(S), H(T) weighted by its share of scored pixels, so knowing which image a
+    pixel comes from earns nothing. Returns (1.0, 1.0) when no pixel is scored.
+    """
+    cells = [np.asarray(t, float) for t in tables if np.asarray(t).size]
+    if not cells:
         return 1.0, 1.0
-    n = counts.sum()
-    rows, cols = counts.sum(1), counts.sum(0)
-    # Pairs of distinct pixels (self-pairs excluded), as skimage and the SNEMI3D script count.
-    same_both = (counts**2).sum() - n
-    same_true, same_pred = (rows**2).sum() - n, (cols**2).sum() - n
-    denominator = 0.5 * same_true + 0.5 * same_pred
-    v_rand = 1.0 if denominator == 0 else same_both / denominator
-    p, s, t = counts / n, rows / n, cols / n
-    h_s, h_t = _entropy(s), _entropy(t)
-    mutual = h_s + h_t - _entropy(p.ravel())
+    n = sum(t.sum() for t in cells)
+    same_both = same_true = same_pred = mutual = h_s = h_t = 0.0
+    for table in cells:
+        rows, cols, weight = table.sum(1), table.sum(0), table.sum() / n
+        same_both += (table**2).sum()
+        same_true += (rows**2).sum()
+        same_pred += (cols**2).sum()
+        p, s, t = table / table.sum(), rows / table.sum(), cols / table.sum()
+        h_s_k, h_t_k = _entropy(s), _entropy(t)
+        mutual += weight * (h_s_k + h_t_k - _entropy(p.ravel()))
+        h_s += weight * h_s_k
+        h_t += weight * h_t_k
+    v_rand = same_both / (0.5 * same_true + 0.5 * same_pred)
     v_info = 1.0 if h_s + h_t == 0 else mutual / (0.5 * (h_s + h_t))
     return float(v_rand), float(v_info)
 
 
-def isbi_scores(prob, true_interior, thresholds=DEFAULT_ISBI_THRESHOLDS):
-    """ISBI 2012 scores of one image, maximised over thresholds.
+def rand_and_info(true_labels, pred_labels):
+    """(V_Rand, V_Info) of two label images, restricted to true labels > 0."""
+    return scores_from_tables([joint_table(np.asarray(true_labels), np.asarray(pred_labels))])
+
+
+def isbi_table(pred_mask, true_interior):
+    """The scored contingency table of one image (see the module docstring).
 
     Args:
-        prob: (H, W[, 1]) probability of cell interior (the model's foreground).
+        pred_mask: (H, W[, 1]) predicted cell interior (bool or 0/1), e.g. the mask infer wrote.
         true_interior: (H, W[, 1]) true mask, interior > 0 (1 or 255), membrane 0.
-        thresholds: thresholds of `prob` to try.
 
-    Returns:
-        dict: `v_rand`, `v_info` (maxima), `v_rand_threshold`, `v_info_threshold`, and
-        `v_rand_curve`, `v_info_curve` (lists, one value per threshold) for dataset-level
-        maximisation (maximise the mean curve over images, as the challenge did).
+    Raises:
+        ValueError: the shapes differ.
     """
-    prob = np.asarray(prob, dtype=np.float32)
-    true_interior = np.asarray(true_interior)
-    if prob.ndim == 3:
-        prob = prob[..., 0]
-    if true_interior.ndim == 3:
-        true_interior = true_interior[..., 0]
-    if prob.shape != true_interior.shape:
+    pred_mask, true_interior = _plane(pred_mask), _plane(true_interior)
+    if pred_mask.shape != true_interior.shape:
         raise ValueError(
-            f"Received a probability map of shape {prob.shape} and a mask of shape "
+            f"Received a predicted mask of shape {pred_mask.shape} and a true mask of shape "
             f"{true_interior.shape}; expected equal shapes."
         )
     true_labels = cells_from_interior(true_interior > 0)
-    rands, infos = [], []
-    for threshold in thresholds:
-        pred_labels = cells_from_interior(prob >= threshold, grow_into_borders=True)
-        v_rand, v_info = rand_and_info(true_labels, pred_labels)
-        rands.append(v_rand)
-        infos.append(v_info)
-    best_rand, best_info = int(np.argmax(rands)), int(np.argmax(infos))
-    return {
-        "v_rand": rands[best_rand], "v_rand_threshold": float(thresholds[best_rand]),
-        "v_info": infos[best_info], "v_info_threshold": float(thresholds[best_info]),
-        "v_rand_curve": rands, "v_info_curve": infos,
-    }
+    pred_labels = cells_from_interior(pred_mask > 0, grow_into_borders=True)
+    return joint_table(true_labels, pred_labels)
+
+
+def isbi_scores(pred_mask, true_interior):
+    """V_Rand and V_Info of one predicted mask: dict `v_rand`, `v_info`."""
+    v_rand, v_info = scores_from_tables([isbi_table(pred_mask, true_interior)])
+    return {"v_rand": v_rand, "v_info": v_info}

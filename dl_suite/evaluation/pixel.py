@@ -93,7 +93,25 @@ def pixel_scores(pred, true, threshold=0.5, min_size=0):
     pred, true = np.asarray(pred), _squeeze(true)
     _check_shapes(pred, true)
     num_classes = pred.shape[-1] if pred.ndim == 3 and pred.shape[-1] > 1 else 2
-    labels = hard_labels(pred, threshold, min_size)
+    return label_scores(hard_labels(pred, threshold, min_size), true, num_classes)
+
+
+def label_scores(pred_labels, true, num_classes=2):
+    """Pixel scores of a hard prediction (a mask, or class indices for multi-class).
+
+    Args:
+        pred_labels: (H, W) bool/0-1 mask (`num_classes` 2) or class indices 0..C-1.
+        true: (H, W[, 1]) true mask: foreground > 0 (2 classes) or class indices.
+        num_classes: 2 for binary (foreground = any value > 0), else C.
+
+    Returns:
+        dict with `PIXEL_KEYS` (floats; multi-class: macro average over classes 1..C-1).
+
+    Raises:
+        ValueError: mismatched shapes or a class index >= num_classes.
+    """
+    labels, true = _squeeze(pred_labels).astype(np.int64), _squeeze(true)
+    _check_shapes(labels, true)
     true = (true > 0).astype(np.int64) if num_classes == 2 else true.astype(np.int64)
     if true.max(initial=0) >= num_classes:
         raise ValueError(

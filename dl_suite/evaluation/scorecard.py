@@ -1,52 +1,61 @@
-"""The evaluation scorecard: per-image rows and a summary from predictions and masks."""
+"""The evaluation scorecard: per-image rows and a summary from predicted masks and labels.
+
+The predictions scored are the masks and instance labels that `dl-suite infer` writes (the
+workflow makes them with the run's post-processing); nothing is re-thresholded here.
+"""
 
 import numpy as np
 
-from dl_suite.evaluation.instance import DEFAULT_IOU_THRESHOLDS, instance_labels, instance_scores
-from dl_suite.evaluation.isbi import DEFAULT_ISBI_THRESHOLDS, isbi_scores
-from dl_suite.evaluation.pixel import binarize, hard_labels, pixel_scores
+from dl_suite.evaluation.instance import (
+    DEFAULT_IOU_THRESHOLDS,
+    instance_labels,
+    instance_scores,
+    true_objects,
+)
+from dl_suite.evaluation.isbi import isbi_table, scores_from_tables
+from dl_suite.evaluation.pixel import label_scores
 
 SCORE_FAMILIES = ("pixel", "instance", "isbi")
 
 
-def _foreground(prob, threshold, min_size):
-    prob = np.asarray(prob)
-    if prob.ndim == 3 and prob.shape[-1] > 1:
-        return hard_labels(prob) > 0
-    return binarize(prob, threshold, min_size)
-
-
 def evaluate_images(
-    probs,
+    masks,
     trues,
     names=None,
     *,
-    threshold=0.5,
-    min_size=0,
+    labels=None,
+    class_maps=None,
+    num_classes=2,
+    foreground_class=None,
     scores=("pixel", "instance"),
     iou_thresholds=DEFAULT_IOU_THRESHOLDS,
-    isbi_thresholds=DEFAULT_ISBI_THRESHOLDS,
     connectivity=1,
     true_labels=None,
+    oracle_masks=None,
 ):
     """Scores every image and summarises.
 
     Args:
-        probs: list of predictions: (H, W[, 1]) probabilities or (H, W, C) softmax.
-        trues: list of true masks (0/1 or class indices; 0/255 ISBI labels are fine).
+        masks: list of (H, W) bool predicted foreground masks (what infer writes as *_mask.tif).
+        trues: list of true masks as read: binary, instance labels, or class indices.
         names: image names for the rows (default image_000, ...).
-        threshold, min_size: how binary probabilities become masks.
-        scores: families from `SCORE_FAMILIES` ("isbi" needs binary EM membrane masks).
+        labels: list of predicted instance labels (infer's *_labels.tif); None entries (or
+            None) = 8-connected components of the mask.
+        class_maps: multi-class only: list of (H, W) predicted class indices (argmax of the
+            probabilities), scored against the class indices in `trues`.
+        num_classes: 2 for binary, C for multi-class pixel scores.
+        foreground_class: multi-class only: the class whose components are the true objects.
+        scores: families from `SCORE_FAMILIES` ("isbi" needs EM masks: 1/255 cell, 0 membrane).
         iou_thresholds: instance-matching IoU thresholds.
-        isbi_thresholds: probability thresholds over which V_Rand / V_Info are maximised.
-        connectivity: object connectivity for connected components (1 or 2).
-        true_labels: optional list of true instance label images (else connected
-            components of the true masks; touching objects then merge).
+        connectivity: true objects of masks without instance ids (1 or 2).
+        true_labels: optional true instance labels (default: `true_objects` of `trues`).
+        oracle_masks: optional {threshold: list of masks} for the ISBI oracle (best pooled
+            score over thresholds, chosen with the scored ground truth).
 
     Returns:
         (rows, summary): rows is a list of dicts (one per image, key `image` first);
-        summary has `num_images`, `threshold`, `min_size`, `mean` (per numeric column) and,
-        with "isbi", `isbi` (dataset-level maxima of the mean V_Rand / V_Info curves).
+        summary has `num_images`, `mean` (per numeric column) and, with "isbi", `isbi`
+        (pooled V_Rand / V_Info over all images, their per-image means, and the oracle).
 
     Raises:
         ValueError: unknown score family or mismatched inputs.
@@ -56,44 +65,69 @@ def evaluate_images(
         raise ValueError(
             f"Received eval.scores {unknown}; expected any of {', '.join(SCORE_FAMILIES)}."
         )
-    if len(probs) != len(trues):
-        raise ValueError(f"Received {len(probs)} predictions and {len(trues)} masks; "
+    if len(masks) != len(trues):
+        raise ValueError(f"Received {len(masks)} predictions and {len(trues)} masks; "
                          "expected one prediction per mask.")
-    names = list(names) if names is not None else [f"image_{i:03d}" for i in range(len(probs))]
-    rows, rand_curves, info_curves = [], [], []
-    for index, (prob, true) in enumerate(zip(probs, trues)):
+    names = list(names) if names is not None else [f"image_{i:03d}" for i in range(len(masks))]
+    rows, tables = [], []
+    for index, (mask, true) in enumerate(zip(masks, trues)):
         true = np.asarray(true)
         true = true[..., 0] if true.ndim == 3 else true
+        mask = np.asarray(mask, bool)
         row = {"image": str(names[index])}
         if "pixel" in scores:
-            row.update(pixel_scores(prob, true, threshold, min_size))
+            if class_maps is not None:
+                row.update(label_scores(class_maps[index], true, num_classes))
+            else:
+                row.update(label_scores(mask, true))
         if "instance" in scores:
-            pred = instance_labels(_foreground(prob, threshold, min_size),
-                                   connectivity=connectivity)
+            pred = labels[index] if labels is not None else None
+            pred = pred if pred is not None else instance_labels(mask, connectivity=2)
             reference = (true_labels[index] if true_labels is not None
-                         else instance_labels(true > 0, connectivity=connectivity))
+                         else true_objects(true, connectivity, foreground_class))
             row.update(instance_scores(pred, reference, iou_thresholds))
         if "isbi" in scores:
-            isbi = isbi_scores(prob, true, isbi_thresholds)
-            rand_curves.append(isbi.pop("v_rand_curve"))
-            info_curves.append(isbi.pop("v_info_curve"))
-            row.update(isbi)
+            table = isbi_table(mask, true)
+            tables.append(table)
+            row["v_rand"], row["v_info"] = scores_from_tables([table])
         rows.append(row)
-    summary = {
-        "num_images": len(rows),
-        "threshold": float(threshold),
-        "min_size": int(min_size),
-        "mean": mean_row(rows),
-    }
-    if rand_curves:
-        rand, info = np.mean(rand_curves, 0), np.mean(info_curves, 0)
-        summary["isbi"] = {
-            "v_rand": float(rand.max()), "v_rand_threshold": float(isbi_thresholds[rand.argmax()]),
-            "v_info": float(info.max()), "v_info_threshold": float(isbi_thresholds[info.argmax()]),
-            "thresholds": [float(t) for t in isbi_thresholds],
-            "v_rand_curve": rand.tolist(), "v_info_curve": info.tolist(),
-        }
+    summary = {"num_images": len(rows), "mean": mean_row(rows)}
+    if "isbi" in scores:
+        summary["isbi"] = _isbi_summary(tables, rows, trues, oracle_masks)
     return rows, summary
+
+
+def class_map(prob, mask, foreground_class):
+    """Multi-class hard prediction that agrees with infer's mask: argmax of `prob` (H, W, C),
+    then the foreground class exactly where `mask` is set (pixels the post-processing removed
+    from it become background 0). With 2 classes this is the mask itself."""
+    classes = np.asarray(prob).argmax(-1)
+    mask = np.asarray(mask, bool)
+    classes[(classes == foreground_class) & ~mask] = 0
+    classes[mask] = foreground_class
+    return classes
+
+
+def _isbi_summary(tables, rows, trues, oracle_masks):
+    v_rand, v_info = scores_from_tables(tables)
+    isbi = {"v_rand": v_rand, "v_info": v_info,
+            "v_rand_mean": float(np.mean([r["v_rand"] for r in rows])) if rows else 1.0,
+            "v_info_mean": float(np.mean([r["v_info"] for r in rows])) if rows else 1.0,
+            "convention": "pooled over all images at the run's threshold (see README)"}
+    if oracle_masks:
+        curve = {float(t): scores_from_tables([isbi_table(m, g) for m, g in zip(masks, trues)])
+                 for t, masks in oracle_masks.items()}
+        best_rand = max(curve, key=lambda t: curve[t][0])
+        best_info = max(curve, key=lambda t: curve[t][1])
+        isbi["oracle"] = {
+            "note": "ORACLE: threshold chosen with the scored images' own ground truth; "
+                    "an upper bound, not an estimate of performance",
+            "v_rand_oracle": curve[best_rand][0], "v_rand_oracle_threshold": best_rand,
+            "v_info_oracle": curve[best_info][1], "v_info_oracle_threshold": best_info,
+            "thresholds": list(curve), "v_rand_curve": [v[0] for v in curve.values()],
+            "v_info_curve": [v[1] for v in curve.values()],
+        }
+    return isbi
 
 
 def mean_row(rows):

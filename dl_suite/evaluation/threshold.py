@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dl_suite.evaluation.instance import instance_labels, instance_scores
-from dl_suite.evaluation.isbi import cells_from_interior, rand_and_info
-from dl_suite.evaluation.pixel import binarize, pixel_scores
+from dl_suite.evaluation.instance import instance_labels, instance_scores, true_objects
+from dl_suite.evaluation.isbi import isbi_scores
+from dl_suite.evaluation.pixel import label_scores
 from dl_suite.io import read_json, write_text
 
 logger = logging.getLogger(__name__)
@@ -22,48 +22,68 @@ ISBI_METRICS = ("v_rand", "v_info")
 THRESHOLD_METRICS = PIXEL_METRICS + INSTANCE_METRICS + ISBI_METRICS
 
 
-def score_at(prob, true, metric, threshold, min_size=0, connectivity=1):
-    """One image's `metric` for a given threshold and minimum object size."""
+def _default_segment(prob, threshold, min_size):
+    """Fixed-threshold post-processing with the `PostprocessOptions` defaults."""
+    from dl_suite.inference.postprocess import PostprocessOptions, postprocess
+
+    options = PostprocessOptions(threshold_method="fixed", threshold=float(threshold),
+                                 min_size=int(min_size))
+    _, _, mask, labels = postprocess(prob, options)
+    return mask, labels
+
+
+def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
+    """One image's `metric` for a predicted mask and labels (as `infer` writes them).
+
+    Args:
+        mask: (H, W) bool predicted foreground.
+        labels: (H, W) predicted instance labels (None = connected components of `mask`).
+        true: the true mask (foreground > 0).
+        metric: a name from `THRESHOLD_METRICS`.
+        true_labels: true instance labels (None = `true_objects(true)`).
+    """
     if metric in PIXEL_METRICS:
-        return pixel_scores(prob, true, threshold, min_size)[metric]
+        return label_scores(mask, true)[metric]
     if metric in INSTANCE_METRICS:
-        pred = instance_labels(binarize(prob, threshold, min_size), connectivity=connectivity)
-        true_labels = instance_labels(np.asarray(true) > 0, connectivity=connectivity)
-        return instance_scores(pred, true_labels, (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
-                                                   0.85, 0.9))[metric]
+        pred = labels if labels is not None else instance_labels(mask, connectivity=2)
+        reference = true_labels if true_labels is not None else true_objects(true, connectivity)
+        return instance_scores(pred, reference)[metric]
     if metric in ISBI_METRICS:
-        true = np.asarray(true)
-        true = true[..., 0] if true.ndim == 3 else true
-        true_labels = cells_from_interior(true > 0)
-        pred = cells_from_interior(binarize(prob, threshold, min_size), grow_into_borders=True)
-        v_rand, v_info = rand_and_info(true_labels, pred)
-        return v_rand if metric == "v_rand" else v_info
+        return isbi_scores(mask, true)[metric]
     raise ValueError(
         f"Received `threshold_metric='{metric}'`, expected one of "
         f"{', '.join(THRESHOLD_METRICS)}. To fix: set eval.threshold_metric to one of them."
     )
 
 
-def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,)):
+def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
+                       segment=None, true_labels=None, connectivity=1, names=None):
     """Grid search for the (threshold, min_size) that maximises the mean `metric` over images.
+
+    Only pass validation images: the result is meant for other images.
 
     Args:
         probs: list of (H, W[, 1]) foreground probability maps (binary models).
-        trues: list of true masks (0/1 or 0/255).
+        trues: list of true masks (0/1 or 0/255, or instance labels).
         metric: a name from `THRESHOLD_METRICS`.
         thresholds: thresholds to try (default 0.05, 0.10, ..., 0.95).
         min_sizes: minimum object sizes to try (pixels).
+        segment: callable (prob, threshold, min_size) -> (mask, labels), the post-processing
+            that inference applies (default: `postprocess` with default options).
+        true_labels: optional true instance labels per image.
+        connectivity: objects of binary true masks (1 or 2).
+        names: image names, stored in the result as `images`.
 
     Returns:
         dict: `threshold`, `min_size`, `metric`, `score` (best mean), `default_score` (at
         threshold 0.5 and the first min size, for comparison), `grid` (list of
-        [threshold, min_size, mean score]).
+        [threshold, min_size, mean score]), `num_images`, `images`.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities.
     """
     if metric not in THRESHOLD_METRICS:
-        score_at(None, None, metric, 0.5)  # raises the helpful error
+        score_at(None, None, None, metric)  # raises the helpful error
     if not len(probs) or len(probs) != len(trues):
         raise ValueError(
             f"Received {len(probs)} probability maps and {len(trues)} masks; expected the "
@@ -74,17 +94,24 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
             "Received multi-class probabilities; threshold optimisation applies to binary "
             "(1-channel sigmoid) models only, multi-class models use argmax."
         )
+    segment = segment or _default_segment
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else tuple(thresholds)
     min_sizes = tuple(min_sizes) if min_sizes else (0,)
-    grid = []
-    for min_size in min_sizes:
-        for threshold in thresholds:
-            scores = [score_at(p, t, metric, threshold, min_size) for p, t in zip(probs, trues)]
-            grid.append([float(threshold), int(min_size), float(np.mean(scores))])
+    references = (list(true_labels) if true_labels is not None
+                  else [true_objects(t, connectivity) for t in trues])
+
+    def mean_score(threshold, min_size):
+        scores = []
+        for prob, true, reference in zip(probs, trues, references):
+            mask, labels = segment(prob, threshold, min_size)
+            scores.append(score_at(mask, labels, true, metric, reference, connectivity))
+        return float(np.mean(scores))
+
+    grid = [[float(t), int(m), mean_score(t, m)] for m in min_sizes for t in thresholds]
     best = max(grid, key=lambda row: row[2])
-    default = [score_at(p, t, metric, 0.5, min_sizes[0]) for p, t in zip(probs, trues)]
     result = {"metric": metric, "threshold": best[0], "min_size": best[1], "score": best[2],
-              "default_score": float(np.mean(default)), "grid": grid}
+              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid,
+              "num_images": len(probs), "images": [str(n) for n in (names or ())]}
     logger.info("Best %s %.4f at threshold %.2f, min size %d (%.4f at 0.5).",
                 metric, best[2], best[0], best[1], result["default_score"])
     return result
@@ -95,9 +122,14 @@ def save_threshold(run_dir, result):
     return write_text(Path(run_dir) / THRESHOLD_FILE, json.dumps(result, indent=1))
 
 
+def read_threshold_file(run_dir):
+    """The stored optimisation result (dict with `threshold`, `min_size`, ...) or None."""
+    return read_json(Path(run_dir) / THRESHOLD_FILE)
+
+
 def load_threshold(run_dir, default=0.5):
     """(threshold, min_size) stored in the run, or (`default`, 0) if none was stored."""
-    data = read_json(Path(run_dir) / THRESHOLD_FILE)
+    data = read_threshold_file(run_dir)
     if data is None:
         return float(default), 0
-    return float(data["threshold"]), int(data.get("min_size", 0))
+    return float(data["threshold"]), int(data.get("min_size") or 0)

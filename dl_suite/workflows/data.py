@@ -30,11 +30,15 @@ def split_pairs(cfg, split):
     return find_pairs(*dirs)
 
 
-def load_samples(pairs, cfg):
+def load_samples(pairs, cfg, raw_masks=None):
     """Reads and preprocesses pairs; a stack or video becomes one sample per frame.
 
     Images are read as (T, Y, X, C) by `dl_suite.io.read_image_data` (with `[dataset] axes`
     when set) and masks as (T, Y, X); channels follow `preprocess.to_model_channels`.
+
+    Args:
+        raw_masks: optional list; each slice's mask as read (instance ids kept, before
+            `prepare_mask`) is appended to it, for instance scores.
 
     Returns:
         (names, images, masks): images float32 (H, W, C), masks integer (H, W).
@@ -64,6 +68,8 @@ def load_samples(pairs, cfg):
             names.append(image_path.stem + suffix)
             images.append(preprocess_image(image.array[index], cfg, image_path))
             masks.append(prepare_mask(mask[index], cfg, mask_path))
+            if raw_masks is not None:
+                raw_masks.append(mask[index])
     return names, images, masks
 
 

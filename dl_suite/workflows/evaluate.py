@@ -1,12 +1,19 @@
-"""evaluate(cfg): score a run's model on held-out images -> evaluation.csv, summary.json, report."""
+"""evaluate(cfg): score a run's model on held-out images -> evaluation.csv, summary.json, report.
+
+What is scored is exactly what `dl-suite infer` writes for the same run and config: the masks and
+instance labels come from `postprocessing.run_postprocess` (the one rule both use). The
+threshold and minimum object size are tuned on validation images only, never on scored ones.
+"""
 
 import logging
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from dl_suite.workflows import runs
 from dl_suite.workflows.data import load_samples, require_split, split_pairs, split_validation
+from dl_suite.workflows.postprocessing import run_postprocess, stored_tuning
 from dl_suite.workflows.predict import ImagePredictor, load_model, load_run_config
 
 logger = logging.getLogger(__name__)
@@ -30,77 +37,183 @@ class RunPredictor:
         self.predict = ImagePredictor(model, inference_options(cfg, self.run_cfg, run_dir, model))
 
     def samples(self, pairs):
-        """Reads pairs with the run's preprocessing: (names, images, masks)."""
-        return load_samples(pairs, self.run_cfg)
+        """Reads pairs with the run's preprocessing: (names, images, masks, raw masks, paths),
+        raw masks as read (instance ids kept), paths = each sample's image file (resolved)."""
+        names, images, masks, raws, paths = [], [], [], [], []
+        for pair in pairs:
+            part = load_samples([pair], self.run_cfg, raw_masks=raws)
+            names += part[0]
+            images += part[1]
+            masks += part[2]
+            paths += [str(Path(pair[0]).resolve())] * len(part[0])
+        return names, images, masks, raws, paths
 
     def probabilities(self, images, desc="predicting"):
         return [self.predict(image) for image in tqdm(images, desc=desc, unit="image", leave=False)]
 
 
-def validation_samples(cfg, predictor):
-    """The run's validation images: the configured folder, else the same seeded split as training."""
+def _drop(samples, exclude, what):
+    keep = [i for i, path in enumerate(samples[4]) if path not in exclude]
+    if len(keep) < len(samples[0]):
+        logger.warning("%d %s image(s) are also scored; they are left out of tuning.",
+                       len(samples[0]) - len(keep), what)
+    return tuple([part[i] for i in keep] for part in samples)
+
+
+def validation_samples(cfg, predictor, exclude=()):
+    """The run's validation images, none of whose files is in `exclude`.
+
+    The configured validation folder, else the same seeded split of the training images that
+    training used (none when training split off no validation images).
+
+    Returns:
+        ((names, images, masks, raw masks, paths), source) with source a short description.
+    """
+    exclude = set(exclude)
     pairs = split_pairs(cfg, "val")
     if pairs is not None:
-        return predictor.samples(pairs)
+        return _drop(predictor.samples(pairs), exclude, "validation"), "validation folder"
     train = predictor.run_cfg["train"]
-    samples = predictor.samples(require_split(cfg, "train"))
-    _, val = split_validation(samples, train["validation_split"], train["seed"])
-    return val
+    train_pairs = split_pairs(cfg, "train")
+    if train_pairs is None or not train.get("dataset_splitter", True):
+        return ((), (), (), (), ()), "none"
+    _, val = split_validation(predictor.samples(train_pairs), train["validation_split"],
+                              train["seed"])
+    if val is None:
+        return ((), (), (), (), ()), "none"
+    source = f"validation split of the training images (seed {train['seed']})"
+    return _drop(val, exclude, "validation"), source
 
 
-def optimise_run_threshold(cfg, predictor):
-    """Picks the threshold (and minimum object size) that maximises eval.threshold_metric on the
-    validation images and stores it in the run; inference uses it from then on."""
-    from dl_suite.evaluation import optimise_threshold, save_threshold
+def optimise_run_threshold(cfg, predictor, exclude=()):
+    """Picks the threshold and minimum object size that maximise eval.threshold_metric on the
+    validation images (never on `exclude`), stores them in the run (threshold.json) for
+    evaluation and inference, and returns a dict describing the tuning."""
+    from dl_suite.evaluation import optimise_threshold, save_threshold, true_objects
 
     section = cfg["eval"]
-    val = validation_samples(cfg, predictor)
-    if not val:
-        logger.warning("No validation images: the threshold is not optimised.")
-        return None
-    probs = predictor.probabilities(val[1], desc="validation")
-    result = optimise_threshold(probs, val[2], section["threshold_metric"], section["threshold_grid"],
-                                section["min_size_grid"])
+    (names, images, trues, raws, paths), source = validation_samples(cfg, predictor, exclude)
+    if not names:
+        logger.warning("No validation images: the threshold and minimum object size are NOT "
+                       "optimised; the run's stored threshold.json is used if it has one, "
+                       "else the defaults (see summary.json `sources`).")
+        return {"status": "no validation images: not optimised (stored values, else defaults)",
+                "validation_images": 0}
+    segment = run_postprocess(cfg, None)
+    probs = predictor.probabilities(images, desc="validation")
+    result = optimise_threshold(
+        probs, trues, section["threshold_metric"], section["threshold_grid"],
+        section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
+        true_labels=[true_objects(r, section["connectivity"]) for r in raws],
+        connectivity=section["connectivity"], names=names)
+    result.update(image_paths=sorted(set(paths)), source=source)
     save_threshold(predictor.run_dir, result)
-    logger.info("Optimised threshold %.3f (min size %s) on %d validation images: %s = %.4f",
-                result["threshold"], result.get("min_size", 0), len(val[0]),
-                section["threshold_metric"], result.get("score", float("nan")))
-    return result
+    logger.info("Optimised threshold %.3f and min size %d on %d validation images (%s): %s = %.4f",
+                result["threshold"], result["min_size"], len(names), source,
+                section["threshold_metric"], result["score"])
+    return {"status": "optimised", "validation_images": len(names), "source": source,
+            "metric": result["metric"], "score": result["score"]}
+
+
+def _check_tuning(run_dir, paths, tuning):
+    stored = stored_tuning(run_dir)
+    if stored is None:
+        return tuning
+    overlap = sorted(set(stored.get("image_paths") or ()) & set(paths))
+    known = stored.get("image_paths") is not None
+    tuning = {**tuning, "stored_threshold": stored["threshold"],
+              "stored_min_size": stored.get("min_size"),
+              "tuned_on_scored_images": bool(overlap) if known else "unknown (older run)"}
+    if overlap:
+        logger.warning("The run's threshold.json was tuned on %d of the images scored here: "
+                       "these scores are optimistic.", len(overlap))
+    return tuning
+
+
+def _true_objects(raw, true, connectivity, foreground_class, run_cfg):
+    """True objects: the mask's instance ids when it has them (for multi-class models only
+    when mask.binarize made the classes from an instance mask), else connected components."""
+    from dl_suite.evaluation import true_objects
+
+    if foreground_class is None:
+        return true_objects(raw, connectivity)
+    if run_cfg["mask"]["binarize"]:
+        raw = np.asarray(raw)
+        raw = raw[..., 0] if raw.ndim == 3 else raw
+        return true_objects(np.where(np.asarray(true) == foreground_class, raw, 0), connectivity)
+    return true_objects(true, connectivity, foreground_class)
 
 
 def evaluate(cfg, *, run=None, split="eval"):
     """Scores the model of a run on the images of `split` ("eval", "test" or "val").
 
-    Images are preprocessed as the run was trained (its config.json); the threshold is
-    `eval.threshold` if set, else the run's optimised one, else 0.5.
+    Images are preprocessed as the run was trained (its config.json) and segmented as
+    `infer` segments them (`run_postprocess`); `eval.threshold`, if set, replaces the threshold.
 
     Returns:
         dict with `summary`, `rows` (per image) and `output_dir`.
     """
-    from dl_suite.evaluation import binarize, evaluate_images, load_threshold, overlay, write_report
+    from dl_suite.evaluation import (
+        DEFAULT_ISBI_THRESHOLDS, class_map, evaluate_images, overlay, write_report,
+    )
 
     section = cfg["eval"]
     run_dir = runs.resolve_run(cfg, run)
     predictor = RunPredictor(cfg, run_dir)
-    if section["optimise_threshold"] and predictor.run_cfg["model"]["num_classes"] == 1:
-        optimise_run_threshold(cfg, predictor)
-    names, images, masks = (validation_samples(cfg, predictor) if split == "val"
-                            else predictor.samples(require_split(cfg, split)))
-    probs = predictor.probabilities(images)
-    threshold, min_size = load_threshold(run_dir, default=0.5)
+    num_classes = predictor.run_cfg["model"]["num_classes"]
+    if split == "val":
+        (names, images, trues, raws, paths), _ = validation_samples(cfg, predictor)
+    else:
+        names, images, trues, raws, paths = predictor.samples(require_split(cfg, split))
+    tuning = {"status": "not requested (eval.optimise_threshold = false)"}
+    if section["optimise_threshold"] and num_classes > 1:
+        tuning = {"status": "not applicable: multi-class models use argmax"}
+    elif section["optimise_threshold"] and split == "val":
+        logger.warning("Scoring the validation images: the threshold is not tuned on them.")
+        tuning = {"status": "skipped: the scored images are the validation images"}
+    elif section["optimise_threshold"]:
+        tuning = optimise_run_threshold(cfg, predictor, exclude=paths)
+    tuning = _check_tuning(run_dir, paths, tuning)
+    segment = run_postprocess(cfg, run_dir, threshold=section["threshold"])
     if section["threshold"] is not None:
-        threshold = section["threshold"]
-    min_size = min_size or section["min_object_size"]
-    extra = {"isbi_thresholds": section["threshold_grid"]} if section["threshold_grid"] else {}
+        logger.warning("eval.threshold = %s replaces the threshold for evaluation only: infer "
+                       "does not use it, so these masks differ from the ones infer writes.",
+                       section["threshold"])
+    probs = predictor.probabilities(images)
+    segmented = [segment(p) for p in probs]
+    masks = [s[1] for s in segmented]
+    fg_class = None
+    class_maps = None
+    if num_classes > 1:
+        fg_class = segment.options.foreground_channel % num_classes
+        class_maps = [class_map(p, m, fg_class) for p, m in zip(probs, masks)]
+    oracle = None
+    if "isbi" in section["scores"]:
+        grid = section["threshold_grid"] or DEFAULT_ISBI_THRESHOLDS
+        oracle = {t: [segment.at(t, segment.options.min_size)(p)[1] for p in probs] for t in grid}
+    true_labels = None
+    if "instance" in section["scores"]:
+        true_labels = [_true_objects(r, t, section["connectivity"], fg_class, predictor.run_cfg)
+                       for r, t in zip(raws, trues)]
     rows, summary = evaluate_images(
-        probs, masks, names, threshold=threshold, min_size=min_size, scores=section["scores"],
-        iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"], **extra,
+        masks, trues, names, true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
+        num_classes=max(num_classes, 2), foreground_class=fg_class, scores=section["scores"],
+        iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"],
+        oracle_masks=oracle,
     )
-    summary.update(run=str(run_dir), split=split, threshold=float(threshold), min_size=int(min_size))
+    for row, (threshold, _, _) in zip(rows, segmented):
+        row["threshold"] = float(threshold)
+    thresholds = sorted({float(s[0]) for s in segmented})
+    summary.update(run=str(run_dir), split=split,
+                   threshold=thresholds[0] if len(thresholds) == 1 else float(np.median(thresholds)),
+                   min_size=int(segment.options.min_size), sources=segment.source, tuning=tuning)
+    if len(thresholds) > 1:
+        summary["threshold_note"] = "one threshold per image (column `threshold`); median shown"
     count = section["num_overlays"]
-    overlays = [(n, overlay(i, m > 0, binarize(p, threshold, min_size)))
-                for n, i, m, p in list(zip(names, images, masks, probs))[:count]]
+    overlays = [(n, overlay(i, np.asarray(t) > 0, m))
+                for n, i, t, m in list(zip(names, images, trues, masks))[:count]]
     out_dir = evaluation_dir(cfg, run_dir, split)
     write_report(out_dir, rows, summary, overlays=overlays, fmt=section["report_format"])
     logger.info("Evaluation written to %s", out_dir)
     return {"summary": summary, "rows": rows, "output_dir": out_dir}
+

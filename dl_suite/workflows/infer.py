@@ -1,6 +1,7 @@
 """infer(cfg): segment new images with a trained run -> probability maps, masks, labels, overlays."""
 
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from dl_suite.data.preprocess import preprocess_image
 from dl_suite.errors import UserError
 from dl_suite.io.pairs import list_images
 from dl_suite.workflows import runs
+from dl_suite.workflows.postprocessing import run_postprocess
 from dl_suite.workflows.predict import fixed_input_size, load_model, load_run_config, model_predictor
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,13 @@ def _stored_threshold(run_dir):
     return None if threshold < 0 else threshold
 
 
+def with_run_postprocess(options, cfg, run_dir):
+    """`options` with the post-processing that evaluation scores too (`run_postprocess`):
+    the run's optimised threshold and minimum object size (a stored 0 included)."""
+    segment = run_postprocess(cfg, run_dir)
+    return replace(options, postprocess=segment.options, run_threshold=segment.run_threshold)
+
+
 def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     """Segments every image of `infer.images_dir` (or `input_path`) with a run's model.
 
@@ -72,7 +81,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     model = load_model(weights if weights else runs.model_file(run_dir))
     run_cfg = load_run_config(run_dir)
     paths = list_images(source)
-    options = inference_options(cfg, run_cfg, run_dir, model)
+    options = with_run_postprocess(inference_options(cfg, run_cfg, run_dir, model), cfg, run_dir)
     logger.info("Segmenting %d image(s) with %s into %s", len(paths), run_dir.name, output_dir)
     report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
     return {

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from skimage.metrics import adapted_rand_error, variation_of_information
+from skimage.metrics import variation_of_information
 
 from dl_suite.config import schema
 from dl_suite.evaluation import (
-    THRESHOLD_METRICS, evaluate_images, instance_labels, instance_scores, isbi_scores,
-    load_threshold, optimise_threshold, overlay, pixel_scores, save_threshold, write_report,
+    THRESHOLD_METRICS, class_map, evaluate_images, instance_labels, instance_scores, isbi_scores,
+    load_threshold, optimise_threshold, overlay, pixel_scores, read_threshold_file,
+    save_threshold, true_objects, write_report,
 )
 from dl_suite.evaluation.isbi import cells_from_interior, rand_and_info
 from dl_suite.io import read_mask
@@ -57,63 +58,89 @@ def test_instance_scores_known_objects():
     assert instance_labels(_squares() > 0, min_size=101).max() == 0
 
 
-def test_isbi_matches_skimage_definitions():
-    interior = np.ones((48, 48), bool)
-    interior[:, 20:22] = False
-    interior[30:32, :] = False
+def test_isbi_matches_pair_counting_and_skimage_vi():
+    interior = np.ones((24, 24), bool)
+    interior[:, 10] = False
+    interior[15, :] = False
     prob = np.clip(interior + RNG.normal(0, 0.4, interior.shape), 0, 1)
     true_labels = cells_from_interior(interior)
     pred_labels = cells_from_interior(prob >= 0.5, grow_into_borders=True)
+    assert (pred_labels > 0).all()  # every predicted border pixel was given to a cell
     v_rand, v_info = rand_and_info(true_labels, pred_labels)
-    error, _, _ = adapted_rand_error(true_labels, pred_labels, ignore_labels=(0,))
-    assert v_rand == pytest.approx(1 - error)
     keep = true_labels > 0
-    # skimage returns (H(image1 | image0), H(image0 | image1)).
-    _, bits = variation_of_information(true_labels[keep], pred_labels[keep])
-    h_true_given_pred = bits * np.log(2)  # skimage uses bits, we use nats
-    p = np.unique(true_labels[keep], return_counts=True)[1] / keep.sum()
-    q = np.unique(pred_labels[keep], return_counts=True)[1] / keep.sum()
+    a, b = true_labels[keep], pred_labels[keep]
+    # Ordered pixel pairs drawn with replacement (self-pairs included), counted one by one.
+    same_true, same_pred = a[:, None] == a[None], b[:, None] == b[None]
+    expected = (same_true & same_pred).sum() / (0.5 * same_true.sum() + 0.5 * same_pred.sum())
+    assert v_rand == pytest.approx(expected, rel=1e-12)
+    # skimage returns (H(image1 | image0), H(image0 | image1)) in bits.
+    _, bits = variation_of_information(a, b)
+    p = np.unique(a, return_counts=True)[1] / a.size
+    q = np.unique(b, return_counts=True)[1] / b.size
     h_s, h_t = -(p * np.log(p)).sum(), -(q * np.log(q)).sum()
-    assert v_info == pytest.approx((h_s - h_true_given_pred) / (0.5 * (h_s + h_t)))
-    perfect = isbi_scores(interior.astype(float), interior.astype(np.uint8) * 255)
-    assert perfect["v_rand"] == pytest.approx(1.0) and perfect["v_info"] == pytest.approx(1.0)
+    assert v_info == pytest.approx((h_s - bits * np.log(2)) / (0.5 * (h_s + h_t)), rel=1e-9)
+    perfect = isbi_scores(interior, interior.astype(np.uint8) * 255)
+    assert perfect == {"v_rand": pytest.approx(1.0), "v_info": pytest.approx(1.0)}
 
 
 @pytest.mark.skipif(not ISBI.is_dir(), reason="shared ISBI data not available")
 def test_isbi_real_slice_perfect_and_noisy():
     true = read_mask(ISBI / "label" / "00.png")[:128, :128]
-    noisy = np.clip(true + RNG.normal(0, 0.6, true.shape), 0, 1)
-    scores = isbi_scores(noisy, true, thresholds=(0.3, 0.5, 0.7))
-    assert 0 < scores["v_rand"] < 1 and scores["v_rand"] == max(scores["v_rand_curve"])
-    assert isbi_scores(true.astype(float), true, thresholds=(0.5,))["v_rand"] == pytest.approx(1)
+    noisy = np.clip(true + RNG.normal(0, 0.6, true.shape), 0, 1) > 0.5
+    assert 0 < isbi_scores(noisy, true)["v_rand"] < 0.99
+    assert isbi_scores(true > 0, true)["v_rand"] == pytest.approx(1)
 
 
 def test_optimise_threshold_finds_shifted_optimum(tmp_path):
     trues = [RNG.random((24, 24)) > 0.5 for _ in range(2)]
     probs = [np.where(t, 0.35, 0.15) + RNG.normal(0, 0.02, t.shape) for t in trues]
+    segment = lambda p, t, m: (p > t, None)  # noqa: E731 - plain thresholding
     result = optimise_threshold(probs, trues, "dice", thresholds=(0.1, 0.25, 0.5),
-                                min_sizes=(0, 2))
+                                min_sizes=(0, 2), segment=segment, names=["a", "b"])
     assert result["threshold"] == 0.25 and result["score"] == pytest.approx(1.0)
     assert result["default_score"] < 0.5 and len(result["grid"]) == 6
-    save_threshold(tmp_path, result)
+    assert result["images"] == ["a", "b"] and result["num_images"] == 2
+    save_threshold(tmp_path, {**result, "min_size": 0})
     assert load_threshold(tmp_path) == (0.25, 0)
+    assert read_threshold_file(tmp_path)["min_size"] == 0
     assert load_threshold(tmp_path / "none", default=0.4) == (0.4, 0)
     with pytest.raises(ValueError, match="threshold_metric"):
         optimise_threshold(probs, trues, "dise")
 
 
-def test_scorecard_and_report(tmp_path):
+def test_touching_instances_are_two_objects():
+    true = np.zeros((20, 20), np.uint16)
+    true[5:15, 2:10] = 1
+    true[5:15, 10:18] = 2  # touches object 1 along a whole edge
+    assert true_objects(true).max() == 2
+    assert true_objects(true > 0).max() == 1  # a binary mask cannot tell them apart
+    pred = true.astype(np.int32)
+    rows, _ = evaluate_images([true > 0], [true], labels=[pred], scores=("instance",))
+    assert rows[0]["n_true"] == 2 and rows[0]["ap_50"] == 1.0
+    merged = (true > 0).astype(np.int32)  # one predicted object over both
+    rows, _ = evaluate_images([true > 0], [true], labels=[merged], scores=("instance",))
+    # IoU of the merged object with either true object is 80/160 = 0.5: one match at 0.5.
+    assert rows[0]["n_true"] == 2 and rows[0]["n_pred"] == 1
+    assert rows[0]["ap_50"] == pytest.approx(1 / 2) and rows[0]["ap_55"] == 0.0
+
+
+def test_scorecard_scores_given_masks_and_report(tmp_path):
     trues = [_squares() > 0, np.zeros((40, 40), bool)]
-    probs = [(_squares(offset=1) > 0) * 0.9, np.zeros((40, 40))]
-    rows, summary = evaluate_images(probs, trues, ["a.png", "b.png"],
-                                    scores=("pixel", "instance", "isbi"))
-    assert [r["image"] for r in rows] == ["a.png", "b.png"] and rows[1]["dice"] == 1.0
-    assert summary["mean"]["dice"] == pytest.approx((rows[0]["dice"] + 1) / 2)
-    assert "v_rand" in summary["isbi"]
+    masks = [_squares(offset=1) > 0, np.zeros((40, 40), bool)]
+    rows, summary = evaluate_images(masks, trues, ["a.png", "b.png"],
+                                    scores=("pixel", "instance", "isbi"),
+                                    oracle_masks={0.5: masks, 0.7: trues})
+    # square 2 shifted by one column: TP = 190, FP = FN = 10 -> Dice 380 / 400.
+    assert rows[0]["dice"] == pytest.approx(380 / 400) and rows[1]["dice"] == 1.0
+    assert summary["mean"]["dice"] == pytest.approx((380 / 400 + 1) / 2)
+    assert summary["isbi"]["oracle"]["v_rand_oracle_threshold"] == 0.7
+    assert summary["isbi"]["oracle"]["v_rand_oracle"] == pytest.approx(1.0)
+    assert "ORACLE" in summary["isbi"]["oracle"]["note"]
     for fmt in ("md", "html"):
         paths = write_report(tmp_path / fmt, rows, summary, fmt=fmt,
-                             overlays=[("a.png", overlay(probs[0], trues[0], probs[0] > 0.5))])
+                             overlays=[("a.png", overlay(masks[0], trues[0], masks[0]))])
         assert paths["report"].read_text().count("a.png") >= 1
+        assert "Oracle" in paths["report"].read_text()
         assert (tmp_path / fmt / "overlays" / "a.png").is_file()
     lines = (tmp_path / "md" / "evaluation.csv").read_text().splitlines()
     assert len(lines) == 4 and lines[-1].startswith("mean,")
@@ -127,3 +154,19 @@ def test_schema_enums_equal_registries():
     assert sorted(props["model"]["optimizer"]["enum"]) == OPTIMIZERS.names()
     from dl_suite.losses import LOSSES
     assert sorted(props["model"]["loss"]["enum"]) == LOSSES.names()
+
+
+def test_class_map_agrees_with_the_written_mask():
+    prob = np.zeros((4, 4, 3))
+    prob[..., 0] = 1.0  # background everywhere ...
+    prob[0, :, 1] = 2.0  # ... but class 1 in row 0
+    prob[1, :2, 2] = 2.0  # and the foreground class 2 at (1, 0), (1, 1)
+    mask = np.zeros((4, 4), bool)
+    mask[1, 0] = True  # post-processing kept (1, 0), dropped (1, 1), added (3, 3)
+    mask[3, 3] = True
+    expected = np.zeros((4, 4), int)
+    expected[0] = 1
+    expected[1, 0] = expected[3, 3] = 2
+    np.testing.assert_array_equal(class_map(prob, mask, 2), expected)
+    two = class_map(np.stack([1 - prob[..., 2] / 2, prob[..., 2] / 2], -1), mask, 1)
+    np.testing.assert_array_equal(two, mask)  # 2 classes: exactly the mask

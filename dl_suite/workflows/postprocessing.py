@@ -1,0 +1,89 @@
+"""The one rule from probabilities to masks and labels, shared by `evaluate` and `infer`.
+
+`run_postprocess(cfg, run_dir)` maps the config's [segmentation] / [infer] / [eval] keys and the
+run's `threshold.json` to one `RunPostprocess`; `infer` writes its masks and labels with it and
+`evaluate` scores exactly what it returns, so the two can never disagree.
+
+Precedence (threshold_method 'run', the default): the threshold and minimum object size stored
+in the run (optimised on validation images; a stored 0 is a real 0), else `infer.threshold`
+(else 0.5) and `segmentation.min_size` (else `eval.min_object_size`). With 'fixed' or 'otsu' the
+stored values are not used.
+"""
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from dl_suite.inference.postprocess import PostprocessOptions, postprocess
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunPostprocess:
+    """Post-processing of one run: `options` plus the run's optimised threshold.
+
+    Attributes:
+        options: `PostprocessOptions` with the minimum object size resolved.
+        run_threshold: the run's optimised threshold (None when the run has none).
+        source: where the threshold and minimum size came from (for summary.json).
+    """
+
+    options: PostprocessOptions = field(default_factory=PostprocessOptions)
+    run_threshold: float = None
+    source: dict = field(default_factory=dict)
+
+    def __call__(self, prob):
+        """(H, W[, K]) probabilities -> (threshold, mask bool (H, W), labels (H, W) or None)."""
+        _, threshold, mask, labels = postprocess(prob, self.options, run_threshold=self.run_threshold)
+        return threshold, mask, labels
+
+    def at(self, threshold, min_size):
+        """The same post-processing with a fixed threshold and minimum size (for tuning)."""
+        options = replace(self.options, threshold_method="fixed", threshold=float(threshold),
+                          min_size=int(min_size))
+        return RunPostprocess(options, None, {"threshold": "fixed", "min_size": "fixed"})
+
+
+def stored_tuning(run_dir):
+    """The run's threshold.json as a dict, or None when the run has none."""
+    from dl_suite.evaluation.threshold import read_threshold_file
+
+    return read_threshold_file(run_dir) if run_dir is not None else None
+
+
+def run_postprocess(cfg, run_dir, *, threshold=None):
+    """The post-processing `infer` applies for this config and run.
+
+    Args:
+        cfg: the resolved config (sections segmentation, infer, eval).
+        run_dir: the run folder (its threshold.json is read), or None.
+        threshold: an explicit threshold that replaces every other rule (`eval.threshold`).
+
+    Returns:
+        RunPostprocess.
+    """
+    seg = dict(cfg["segmentation"])
+    infer_threshold = cfg["infer"]["threshold"]
+    options = PostprocessOptions.from_config(seg, threshold=infer_threshold)
+    config_min = int(seg.get("min_size") or cfg["eval"].get("min_object_size") or 0)
+    min_source = "segmentation.min_size" if seg.get("min_size") else (
+        "eval.min_object_size" if config_min else "default (0)")
+    stored = stored_tuning(run_dir)
+    run_threshold = None
+    if threshold is not None:
+        options = replace(options, threshold_method="fixed", threshold=float(threshold))
+        source = {"threshold": "eval.threshold"}
+    elif options.threshold_method == "run" and stored is not None:
+        run_threshold = float(stored["threshold"])
+        source = {"threshold": "run (threshold.json)"}
+    elif options.threshold_method == "run":
+        source = {"threshold": "infer.threshold" if infer_threshold is not None else "default (0.5)"}
+    else:
+        source = {"threshold": f"threshold_method '{options.threshold_method}'"}
+    if options.threshold_method == "run" and stored is not None and stored.get("min_size") is not None:
+        options = replace(options, min_size=int(stored["min_size"]))
+        source["min_size"] = "run (threshold.json)"
+    else:
+        options = replace(options, min_size=config_min)
+        source["min_size"] = min_source
+    return RunPostprocess(options, run_threshold, source)

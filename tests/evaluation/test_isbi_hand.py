@@ -1,0 +1,52 @@
+"""V_Rand / V_Info against numbers computed by hand on a 6x6 example (README convention)."""
+
+import numpy as np
+import pytest
+
+from dl_suite.evaluation import evaluate_images, isbi_scores, isbi_table
+
+
+def _columns(membrane_column):
+    mask = np.ones((6, 6), np.uint8)
+    mask[:, membrane_column] = 0
+    return mask
+
+
+def test_isbi_six_by_six_by_hand():
+    # True: membrane in column 2 (already one pixel wide, thinning keeps it). Cells:
+    #   A = columns 0-1 (12 px), B = columns 3-5 (18 px); column 2 is not scored -> N = 30.
+    # Predicted: membrane in column 4. Cells: 1 = columns 0-3, 2 = column 5; each pixel of the
+    #   predicted membrane takes the largest neighbouring label, max(1, 2) = 2, so cell
+    #   2 = columns 4-5.
+    # Table (true rows A, B; predicted columns 1, 2): A = [12, 0], B = [6 (column 3), 12].
+    #   p = [12, 6, 12] / 30 = [0.4, 0.2, 0.4]; s = [0.4, 0.6]; t = [0.6, 0.4].
+    #   V_Rand = (0.16 + 0.04 + 0.16) / (0.5 * 0.52 + 0.5 * 0.52) = 0.36 / 0.52 = 9 / 13.
+    #   H(S) = H(T) = -(0.4 ln 0.4 + 0.6 ln 0.6) = 0.6730117; H(S, T) = -(2 * 0.4 ln 0.4 +
+    #   0.2 ln 0.2) = 1.0549201; I = 2 * 0.6730117 - 1.0549201 = 0.2911033;
+    #   V_Info = I / H(S) = 0.4325381.
+    true, pred = _columns(2), _columns(4)
+    np.testing.assert_array_equal(isbi_table(pred, true), [[12, 0], [6, 12]])
+    scores = isbi_scores(pred, true)
+    assert scores["v_rand"] == pytest.approx(9 / 13, abs=1e-12)
+    assert scores["v_info"] == pytest.approx(0.4325381, abs=1e-7)
+    assert isbi_scores(true, true) == {"v_rand": 1.0, "v_info": 1.0}
+
+
+def test_isbi_pooled_over_images_by_hand():
+    # Image 1 is the example above; image 2 has no membrane at all (one true and one
+    # predicted cell of 36 px). Pooled V_Rand counts pixel pairs within each image:
+    #   pair counts n^2: 144 + 36 + 144 (image 1) + 1296 (image 2) = 1620;
+    #   true cells 144 + 324 + 1296 = 1764 = predicted cells 324 + 144 + 1296;
+    #   V_Rand = 1620 / 1764 = 45 / 49 = 0.918, while the mean over images is
+    #   (9 / 13 + 1) / 2 = 0.846: pooling weighs pixels, not images.
+    # Pooled V_Info weights each image's I and H by its pixel share (30/66, 36/66); image 2
+    #   has I = H = 0, so V_Info = (30/66 * 0.2911033) / (30/66 * 0.6730117) = 0.4325381,
+    #   the value of image 1 (the mean over images would be (0.4325381 + 1) / 2).
+    rows, summary = evaluate_images(
+        [_columns(4) > 0, np.ones((6, 6), bool)], [_columns(2), np.ones((6, 6), np.uint8)],
+        scores=("isbi",))
+    assert rows[0]["v_rand"] == pytest.approx(9 / 13) and rows[1]["v_rand"] == 1.0
+    assert summary["isbi"]["v_rand"] == pytest.approx(45 / 49, abs=1e-12)
+    assert summary["isbi"]["v_rand_mean"] == pytest.approx((9 / 13 + 1) / 2, abs=1e-12)
+    assert summary["isbi"]["v_info"] == pytest.approx(0.4325381, abs=1e-7)
+    assert summary["isbi"]["v_info_mean"] == pytest.approx((0.4325381 + 1) / 2, abs=1e-7)

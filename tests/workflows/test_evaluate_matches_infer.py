@@ -1,0 +1,115 @@
+"""evaluate scores exactly the files infer writes; tuning never sees the scored images."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from dl_suite.config import load_config
+from dl_suite.evaluation import instance_scores, label_scores, true_objects
+from dl_suite.io import read_image, read_mask
+from dl_suite.workflows.demo import make_demo_data
+from dl_suite.workflows.evaluate import evaluate
+from dl_suite.workflows.infer import infer
+from dl_suite.workflows.train import train
+from tests.workflows.conftest import CONFIG, TINY
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny run (6 training, 2 test images of 48 px), shared by the tests below."""
+    root = tmp_path_factory.mktemp("evaluate_infer")
+    make_demo_data(root / "data", num_train=6, num_test=2, size=48)
+    (root / "project.config").write_text(CONFIG)
+    run_dir = train(load_config(root / "project.config", TINY))
+    return root, run_dir
+
+
+def _csv_rows(out_dir):
+    with open(out_dir / "evaluation.csv") as f:
+        return {row["image"]: row for row in csv.DictReader(f) if row["image"] != "mean"}
+
+
+def test_evaluation_rows_equal_scores_of_the_written_files(trained, tmp_path):
+    root, run_dir = trained
+    cfg = load_config(root / "project.config", TINY)
+    # A barely trained model: store the 70th percentile of its probabilities as the run's
+    # threshold (and a minimum size of 3 px) so that the masks are fragmented and holed.
+    infer(cfg, run=run_dir, output_dir=tmp_path / "first")
+    probs = [read_image(p) for p in sorted((tmp_path / "first").glob("*_prob.tif"))]
+    threshold = float(np.percentile(np.concatenate([p.ravel() for p in probs]), 70))
+    (run_dir / "threshold.json").write_text(json.dumps({"threshold": threshold, "min_size": 3}))
+    try:
+        result = evaluate(cfg, run=run_dir)
+        report = infer(cfg, run=run_dir, output_dir=root / "predictions")
+    finally:
+        (run_dir / "threshold.json").unlink()
+    summary = result["summary"]
+    assert summary["threshold"] == threshold and summary["min_size"] == 3
+    assert summary["sources"] == {"threshold": "run (threshold.json)",
+                                  "min_size": "run (threshold.json)"}
+    assert report["done"] == 2
+    rows = _csv_rows(result["output_dir"])
+    assert sorted(rows) == ["nuclei_000", "nuclei_001"]
+    for name, row in rows.items():
+        mask = read_image(root / "predictions" / f"{name}_mask.tif") > 0
+        labels = read_image(root / "predictions" / f"{name}_labels.tif")
+        true = read_mask(root / "data" / "test" / "masks" / f"{name}.tif")
+        assert 0.1 < mask.mean() < 0.6 and labels.max() > 1  # real segmentations
+        expected = {**label_scores(mask, true), **instance_scores(labels, true_objects(true))}
+        for key, value in expected.items():
+            assert float(row[key]) == value, (name, key)  # exact: same files, same numbers
+
+
+def test_stored_min_size_including_zero_is_what_inference_applies(trained, tmp_path):
+    root, run_dir = trained
+    stored = run_dir / "threshold.json"
+    backup = stored.read_bytes() if stored.exists() else None
+    cfg = load_config(root / "project.config",
+                      TINY + ["segmentation.min_size=100000", "segmentation.fill_holes=False"])
+    try:
+        counts = {}
+        for min_size in (0, 100000):
+            stored.write_text(json.dumps({"threshold": 0.0, "min_size": min_size}))
+            out = tmp_path / f"min{min_size}"
+            assert infer(cfg, run=run_dir, output_dir=out)["done"] == 2
+            counts[min_size] = (read_image(out / "nuclei_000_mask.tif") > 0).sum()
+        # Threshold 0 makes every pixel foreground (probabilities > 0): one 48x48 object that
+        # a stored minimum size of 0 keeps (the config's 100000 is not used) and 100000 drops.
+        assert counts == {0: 48 * 48, 100000: 0}
+    finally:
+        stored.unlink()
+        if backup is not None:
+            stored.write_bytes(backup)
+
+
+def test_tuning_never_sees_the_scored_images(trained):
+    root, run_dir = trained
+    base = TINY + ["eval.optimise_threshold=True", "eval.threshold_grid=[0.4, 0.5]"]
+    train_dir = root / "data" / "train"
+    test_paths = {str(p.resolve()) for p in (root / "data" / "test" / "images").iterdir()}
+    train_paths = {str(p.resolve()) for p in (train_dir / "images").iterdir()}
+
+    # Scored = test images, validation = seeded split of the training images.
+    evaluate(load_config(root / "project.config", base), run=run_dir)
+    stored = json.loads((run_dir / "threshold.json").read_text())
+    assert stored["image_paths"] and set(stored["image_paths"]) <= train_paths
+    assert not set(stored["image_paths"]) & test_paths
+
+    # Scored = the training images: the validation image is among them, so nothing is tuned.
+    (run_dir / "threshold.json").unlink()
+    sets = base + [f"eval.image_datapath={train_dir / 'images'}",
+                   f"eval.mask_datapath={train_dir / 'masks'}"]
+    summary = evaluate(load_config(root / "project.config", sets), run=run_dir)["summary"]
+    assert summary["tuning"]["status"].startswith("no validation images")
+    assert not (run_dir / "threshold.json").exists()
+    assert summary["sources"]["threshold"] == "default (0.5)"
+    saved = json.loads((run_dir / "evaluation" / "eval" / "summary.json").read_text())
+    assert saved["tuning"]["validation_images"] == 0
+
+    # Scoring the validation images themselves: tuning is skipped.
+    summary = evaluate(load_config(root / "project.config", base), run=run_dir,
+                       split="val")["summary"]
+    assert summary["tuning"]["status"].startswith("skipped") and summary["num_images"] == 1
+    assert not (run_dir / "threshold.json").exists()

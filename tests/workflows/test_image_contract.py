@@ -30,7 +30,7 @@ def test_rgb_png_train_evaluate_infer_agree(tiny_project):
 
     run_dir = train(cfg)
     predictor = RunPredictor(cfg, run_dir)
-    names, images, _ = predictor.samples(pairs)
+    names, images = predictor.samples(pairs)[:2]
     evaluated = predictor.probabilities(images)
 
     report = infer(cfg, run=run_dir)

@@ -34,7 +34,8 @@ def write_ctc_results(folder, masks, rows, *, track_file="res_track.txt", prefix
         folder: target folder (e.g. `.../01_RES`); must not exist yet.
         masks: uint16-compatible label video (T, Y, X).
         rows: iterable of (L, B, E, P).
-        track_file, prefix: names (`man_track.txt` / `man_track` give a ground-truth TRA folder).
+        track_file, prefix: names (`man_track.txt` / `man_track` give a ground-truth TRA folder;
+            track_file=None and `man_seg` a SEG folder).
 
     Returns:
         Path of the folder.
@@ -55,7 +56,8 @@ def write_ctc_results(folder, masks, rows, *, track_file="res_track.txt", prefix
         for t, frame in enumerate(masks):
             tifffile.imwrite(tmp / mask_name(t, len(masks), prefix), frame.astype(np.uint16),
                              photometric="minisblack")
-        (tmp / track_file).write_text(format_track_rows(rows), encoding="ascii", newline="\n")
+        if track_file:
+            (tmp / track_file).write_text(format_track_rows(rows), encoding="ascii", newline="\n")
         os.replace(tmp, folder)
     finally:
         if tmp.exists():

@@ -108,7 +108,8 @@ def export_tracks(folder, name, tracks, labels, *, image=None, calibration=None,
         out["raw_labels_tif"] = write_raw_labels_hyperstack(
             folder / f"{name}_raw_labels.tif", image, relabelled, calibration)
         target = out["raw_labels_tif"]
-    spot_rows, contours, track_rows = trackmate_payload(tracks, labels, spot_labels, image is not None)
+    spot_rows, contours, track_rows = trackmate_payload(
+        tracks, labels, spot_labels, with_intensity=bool(tracks.spots["mean_intensity"].notna().all()))
     t, h, w = labels.shape
     scale = tracks.scale
     image_info = {"filename": target.name, "folder": str(Path(image_folder or folder).resolve()),

@@ -52,6 +52,9 @@ def write_ctc_results(folder, masks, rows, *, track_file="res_track.txt", prefix
         raise DataError(f"{int(masks.max())} labels do not fit CTC's 16-bit masks (max 65534).")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a result folder is an ordinary one
     try:
         for t, frame in enumerate(masks):
             tifffile.imwrite(tmp / mask_name(t, len(masks), prefix), frame.astype(np.uint16),

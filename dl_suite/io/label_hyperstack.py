@@ -81,7 +81,7 @@ def read_video(path, what="image"):
     return _as_tyx(np.asarray(array), axes, path, what), read_calibration(path)
 
 
-def check_label_video(labels, source="the label video"):
+def check_label_video(labels, source="The label video"):
     """Checks a label video and returns it as an integer (T, Y, X) array.
 
     Raises:
@@ -97,7 +97,7 @@ def check_label_video(labels, source="the label video"):
         if bad.any():
             t = int(np.argwhere(bad)[0][0])
             raise DataError(
-                f"{source} holds non-integer values (e.g. {labels[bad][0]!r} in frame {t}); a label "
+                f"{source} holds non-integer values (e.g. {float(labels[bad][0]):g} in frame {t}); a label "
                 "video must hold whole numbers (0 = background, 1, 2, ... = objects). Is this a "
                 "probability map? Segment it first, or pass the *_labels.tif written by infer.")
     if labels.size and labels.min() < 0:

@@ -39,7 +39,7 @@ class Tracks:
         return int(self.segments.groupby("parent_track_id").size().drop(-1, errors="ignore").size)
 
 
-def _edges(spots, segments, scale):
+def _edges(spots, segments):
     rows = []
     for track_id, group in spots.groupby("track_id", sort=True):
         ids = group.sort_values("frame")["spot_id"].to_numpy()
@@ -88,7 +88,7 @@ def build_tracks(spots, parents, scale, shape, min_track_length=1):
         "num_spots": grouped.size().to_numpy(),
     })
     segments.insert(1, "parent_track_id", [parent_of.get(s, -1) for s in segments["track_id"]])
-    return Tracks(spots, segments, _edges(spots, segments, scale), scale, tuple(shape))
+    return Tracks(spots, segments, _edges(spots, segments), scale, tuple(shape))
 
 
 def spot_speeds(tracks):

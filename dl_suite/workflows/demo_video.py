@@ -8,6 +8,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from dl_suite.config import load_config
 from dl_suite.io import write_image, write_text
 from dl_suite.io.ctc_results import write_ctc_results
@@ -67,15 +69,29 @@ def _timelapse(**kwargs):
     return synthetic_timelapse(**kwargs)
 
 
+def separate_touching(labels):
+    """Labels with a background line where two nuclei touch (on the higher label's side).
+
+    A binary-mask U-Net cannot split touching nuclei otherwise: their masks form one blob.
+    """
+    from scipy import ndimage
+
+    labels = np.asarray(labels)
+    nonzero = np.where(labels > 0, labels, np.iinfo(labels.dtype).max)
+    touching = (labels > 0) & (ndimage.minimum_filter(nonzero, size=3) < labels)
+    return np.where(touching, 0, labels).astype(labels.dtype)
+
+
 def make_video_data(root, *, frames=30, size=64, cells=8, snr=5.0, growth=0.03, seed=0):
-    """Writes training frames (PNG + uint16 labels) from one video and a test video (seed+1)
-    as an ImageJ TYX TIFF with its CTC ground truth (`01_GT/TRA`, `01_GT/SEG`)."""
+    """Writes training frames (uint16 TIFF images + labels, touching nuclei separated) from one
+    video, and a test video (seed + 1) as an ImageJ TYX TIFF with its CTC ground truth
+    (`01_GT/TRA`, `01_GT/SEG`, untouched)."""
     root = Path(root)
     # growth 0.03 (twice the generator's default) gives several divisions in 30 frames
     train = _timelapse(frames=frames, size=size, cells=cells, snr=snr, growth=growth, seed=seed)
     for t in range(frames):
         write_image(root / "train" / "images" / f"frame_{t:03d}.tif", train.frames[t])
-        write_image(root / "train" / "masks" / f"frame_{t:03d}.tif", train.labels[t])
+        write_image(root / "train" / "masks" / f"frame_{t:03d}.tif", separate_touching(train.labels[t]))
     test = _timelapse(frames=frames, size=size, cells=cells, snr=snr, growth=growth, seed=seed + 1)
     write_imagej_tiff(root / "test" / "movie.tif", test.frames, "TYX")
     gt = root / "test" / "01_GT"

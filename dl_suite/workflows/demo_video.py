@@ -21,8 +21,8 @@ VIDEO_CONFIG = """\
 ; dl-suite video demo: a small U-Net segments synthetic nuclei frame by frame, then tracking.
 [model]
 model          = "unet"
-image_height   = {size}
-image_width    = {size}
+image_height   = {patch}
+image_width    = {patch}
 image_channels = 1
 num_classes    = 1
 base_filters   = 8
@@ -40,6 +40,9 @@ model_dir       = "./models"
 image_datapath  = "./data/train/images"
 mask_datapath   = "./data/train/masks"
 num_infer_images = 2
+
+[generator]
+patch_size = [{patch}, {patch}]
 
 [image]
 normalization = "percentile"
@@ -82,12 +85,13 @@ def separate_touching(labels):
     return np.where(touching, 0, labels).astype(labels.dtype)
 
 
-def make_video_data(root, *, frames=30, size=64, cells=8, snr=5.0, growth=0.03, seed=0):
+def make_video_data(root, *, frames=30, size=96, cells=10, snr=5.0, growth=0.02, seed=0):
     """Writes training frames (uint16 TIFF images + labels, touching nuclei separated) from one
     video, and a test video (seed + 1) as an ImageJ TYX TIFF with its CTC ground truth
     (`01_GT/TRA`, `01_GT/SEG`, untouched)."""
     root = Path(root)
-    # growth 0.03 (twice the generator's default) gives several divisions in 30 frames
+    # growth 0.02 (above the generator's default) gives a few divisions in 30 frames while
+    # nuclei cover at most about a third of the field
     train = _timelapse(frames=frames, size=size, cells=cells, snr=snr, growth=growth, seed=seed)
     for t in range(frames):
         write_image(root / "train" / "images" / f"frame_{t:03d}.tif", train.frames[t])
@@ -101,7 +105,7 @@ def make_video_data(root, *, frames=30, size=64, cells=8, snr=5.0, growth=0.03, 
     return root
 
 
-def run_video_demo(output_dir, *, epochs=25, steps=10, frames=30, size=64, overrides=()):
+def run_video_demo(output_dir, *, epochs=25, steps=10, frames=30, size=96, patch=64, overrides=()):
     """Runs the video demo in `output_dir`.
 
     Returns:
@@ -118,7 +122,7 @@ def run_video_demo(output_dir, *, epochs=25, steps=10, frames=30, size=64, overr
     times["data_s"] = time.perf_counter() - start
     config_path = output_dir / "demo_video.config"
     if not config_path.is_file():
-        write_text(config_path, VIDEO_CONFIG.format(size=size, epochs=epochs, steps=steps))
+        write_text(config_path, VIDEO_CONFIG.format(patch=patch, epochs=epochs, steps=steps))
     cfg = load_config(config_path, overrides)
     start = time.perf_counter()
     run_dir = train(cfg)

@@ -13,7 +13,7 @@ def test_demo_video_runs_every_step(tmp_path, capsys):
     make_video_data(tmp_path / "data", frames=6, size=32, cells=3)
     args = ["demo", "--video", "--output", str(tmp_path), "--epochs", "1", "--steps", "1",
             "--set", "model.image_height=32", "--set", "model.image_width=32",
-            "--set", "model.base_filters=4"]
+            "--set", "model.base_filters=4", "--set", "generator.patch_size=[32, 32]"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Scores on an unseen synthetic video: SEG" in out and "TRA" in out

@@ -17,7 +17,7 @@ from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff
 
 logger = logging.getLogger(__name__)
 
-FRAME_LETTERS = "TZCQI"
+MAX_LABEL_VALUE = 2**24  # above this, labels are renumbered per frame (regionprops' lookups)
 
 
 def _frame_files(folder):
@@ -105,6 +105,12 @@ def check_label_video(labels, source="The label video"):
     if labels.size and labels.max() > 2**31 - 1:
         raise DataError(f"{source} holds labels above 2**31 - 1; relabel the objects from 1.")
     labels = labels.astype(np.int32)
+    if labels.max() > MAX_LABEL_VALUE:
+        from skimage.segmentation import relabel_sequential
+
+        labels = np.stack([relabel_sequential(frame)[0] for frame in labels]).astype(np.int32)
+        logger.warning("%s holds label values above %d: objects renumbered 1..n in each frame "
+                       "(measuring tools index arrays by label value).", source, MAX_LABEL_VALUE)
     empty = [t for t in range(labels.shape[0]) if not labels[t].any()]
     if len(empty) == labels.shape[0]:
         raise DataError(f"{source} holds no objects in any frame (all values are 0).")

@@ -7,6 +7,7 @@ boundary of the largest 4-connected part of a label, so its area is that part's 
 
 import numpy as np
 from scipy import ndimage
+from skimage.measure import regionprops
 
 # Direction vectors (dr, dc) for boundary edges, and the order to try at a corner where two
 # boundary paths meet diagonally: turn right first keeps the loop around one 4-connected part.
@@ -96,9 +97,10 @@ def spot_contours(labels, spots):
     out = {}
     for t, group in spots.groupby("frame"):
         frame = labels[int(t)]
-        boxes = ndimage.find_objects(frame)
+        # regionprops, not find_objects: label values may be large (find_objects lists 1..max)
+        boxes = {region.label: region.slice for region in regionprops(frame)}
         for spot_id, label in zip(group["spot_id"], group["label"]):
-            box = boxes[int(label) - 1]
+            box = boxes[int(label)]
             xy = outer_contour(frame[box] == label)
             out[int(spot_id)] = xy + np.array([box[1].start, box[0].start], dtype=float)
     return out

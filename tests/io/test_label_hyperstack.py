@@ -106,3 +106,15 @@ def test_frames_stored_as_slices_are_read_as_time(tmp_path, caplog):
 def test_missing_file():
     with pytest.raises(DataError, match="Label video not found"):
         read_label_video("/nonexistent/video.tif")
+
+
+def test_huge_label_values_are_renumbered(caplog):
+    video = division_video().astype(np.int64)
+    video[video == 4] = 3_000_000_000 - 2**31  # still a valid int32, far above 2**24
+    video[video == 1] = 2**31 - 1
+    with caplog.at_level(logging.WARNING):
+        out = check_label_video(video)
+    assert "renumbered" in caplog.text
+    for t in range(len(video)):  # same objects, values 1..n per frame
+        assert set(np.unique(out[t])) - {0} == set(range(1, len(np.unique(video[t]))))
+        assert np.array_equal(out[t] > 0, video[t] > 0)

@@ -153,3 +153,12 @@ def test_pytrackmate_round_trip(exported):
     assert np.allclose(df.loc[ours.index.astype(float), "x"], ours["x"], atol=1e-9)  # check 3
     assert np.allclose(df.loc[ours.index.astype(float), "y"], ours["y"], atol=1e-9)
     assert np.array_equal(df.loc[ours.index.astype(float), "t_stamp"], ours["frame"])
+
+
+def test_label_tiff_frames_hold_the_exported_spots(exported):
+    """INTEROP 2.3 check 5: per frame, the labels in the TIFF are the spots' LABEL_VALUEs."""
+    _, files, root = exported
+    data = tifffile.imread(files["labels_tif"])
+    for frame in root.iter("SpotsInFrame"):
+        values = {int(s.get("LABEL_VALUE")) for s in frame}
+        assert set(np.unique(data[int(frame.get("frame"))])) - {0} == values

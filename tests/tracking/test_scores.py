@@ -65,3 +65,10 @@ def test_malformed_track_file(tmp_path):
 def test_not_a_ground_truth_folder(tmp_path):
     with pytest.raises(DataError, match="TRA/man_track000.tif"):
         check_ground_truth(tmp_path)
+
+
+def test_mask_names_switch_to_four_digits_beyond_999_frames():
+    from dl_suite.io.ctc_results import mask_name
+
+    assert mask_name(7, 999) == "mask007.tif" and mask_name(7, 1000) == "mask0007.tif"
+    assert mask_name(12, 20, prefix="man_track") == "man_track012.tif"

@@ -9,10 +9,14 @@ def add_parser(subparsers):
     parser.add_argument("--epochs", type=int, default=25, help="training epochs (default 25)")
     parser.add_argument("--steps", type=int, default=12, help="batches per epoch (default 12)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    parser.add_argument("--video", action="store_true",
+                        help="time-lapse demo: synthetic video -> train -> segment -> track -> export -> score")
     parser.set_defaults(run=run)
 
 
 def run(args):
+    if args.video:
+        return _run_video(args)
     from dl_suite.workflows.demo import run_demo
 
     result = run_demo(args.output, epochs=args.epochs, steps=args.steps, overrides=args.overrides)
@@ -23,4 +27,18 @@ def run(args):
     say(f"  run folder:  {result['run_dir']}  (model.keras, history.csv, curves.png, epoch_change_infer/)")
     say(f"  evaluation:  {result['evaluation_dir']}")
     say(f"  predictions: {result['predictions_dir']}")
+    return 0
+
+
+def _run_video(args):
+    from dl_suite.workflows.demo_video import run_video_demo
+
+    result = run_video_demo(args.output, epochs=args.epochs, steps=args.steps, overrides=args.overrides)
+    scores, times = result["scores"], result["times"]
+    say("")
+    say(f"Video demo: {result['num_tracks']} tracks, {result['num_divisions']} divisions found.")
+    say("  Scores on an unseen synthetic video: " + ", ".join(
+        f"{k} {scores[k]:.3f}" for k in ("SEG", "DET", "TRA", "division_f1") if k in scores))
+    say("  Times: " + ", ".join(f"{k[:-2]} {v:.0f} s" for k, v in times.items()))
+    say(f"  tracks, TrackMate XML, CTC results: {result['folder']}")
     return 0

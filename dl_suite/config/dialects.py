@@ -106,6 +106,10 @@ LEGACY_JSON_KEYS = {
     "newinfer_data": ("infer", "images_dir"),
     "newinfer_output_folder_name": ("infer", "output_dir"),
     "PATH2VIDEOS": ("infer", "videos_csv"),
+    # Tracking (issue 11): `tracking_<key>` -> [tracking] <key>.
+    **{f"tracking_{key}": ("tracking", key) for key in (
+        "method", "max_distance", "distance_unit", "max_gap", "divisions", "min_track_length",
+        "min_overlap", "labels", "image", "output_dir", "ground_truth")},
 }
 # Legacy JSON values whose meaning differs from the canonical key's.
 LEGACY_JSON_VALUES = {

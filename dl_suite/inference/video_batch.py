@@ -25,12 +25,28 @@ from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
 from dl_suite.inference.temporal import TemporalOptions, iter_smoothed, remove_short_lived
 from dl_suite.inference.tiling import to_frames
-from dl_suite.inference.video import VideoSpec, predict_video
+from dl_suite.inference.video import VideoSpec, is_video_model, predict_video, video_spec
 from dl_suite.io import write_text
 from dl_suite.io.imagej import read_calibration
 from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
 
 logger = logging.getLogger(__name__)
+
+
+def video_setup(model, cfg, run_cfg):
+    """(predict, VideoSpec, TemporalOptions) for the video path, or None for the per-frame path.
+
+    The video path is taken for video models and whenever temporal post-processing is on; the
+    time padding is the run's own `generator.time_padding` (the same as in training).
+    """
+    from dl_suite.inference.predictors import keras_predictor
+
+    temporal = TemporalOptions.from_config(cfg["segmentation"])
+    if not is_video_model(model) and not temporal.active:
+        return None
+    padding = run_cfg["generator"]["time_padding"]
+    spec = video_spec(model, padding, cfg["infer"]["window_placement"])
+    return keras_predictor(model), spec, temporal
 
 
 def read_video(path, num_channels, pixel_size=None, unit="um"):

@@ -28,13 +28,31 @@ class RunPredictor:
         self.run_cfg = load_run_config(run_dir)
         model = load_model(runs.model_file(run_dir))
         self.predict = ImagePredictor(model, inference_options(cfg, self.run_cfg, run_dir, model))
+        self.video = _video_spec(cfg, self.run_cfg, model)
 
     def samples(self, pairs):
         """Reads pairs with the run's preprocessing: (names, images, masks)."""
         return load_samples(pairs, self.run_cfg)
 
-    def probabilities(self, images, desc="predicting"):
+    def probabilities(self, images, desc="predicting", names=None):
+        if self.video is not None:  # ConvLSTM: frames `<video>#<t>` predicted window by window
+            from dl_suite.evaluation.video import predict_videos
+            from dl_suite.inference.predictors import keras_predictor
+
+            o = self.predict.options
+            return predict_videos(names, images, keras_predictor(self.predict.model), self.video,
+                                  tile_size=o.tile_size, halo=o.halo, overlap=o.overlap,
+                                  window=o.window, tta=o.tta, input_multiple=o.input_multiple,
+                                  batch_size=o.batch_size)
         return [self.predict(image) for image in tqdm(images, desc=desc, unit="image", leave=False)]
+
+
+def _video_spec(cfg, run_cfg, model):
+    from dl_suite.inference.video import is_video_model, video_spec
+
+    if not is_video_model(model):
+        return None
+    return video_spec(model, run_cfg["generator"]["time_padding"], cfg["infer"]["window_placement"])
 
 
 def validation_samples(cfg, predictor):
@@ -58,7 +76,7 @@ def optimise_run_threshold(cfg, predictor):
     if not val:
         logger.warning("No validation images: the threshold is not optimised.")
         return None
-    probs = predictor.probabilities(val[1], desc="validation")
+    probs = predictor.probabilities(val[1], desc="validation", names=val[0])
     result = optimise_threshold(probs, val[2], section["threshold_metric"], section["threshold_grid"],
                                 section["min_size_grid"])
     save_threshold(predictor.run_dir, result)
@@ -86,13 +104,16 @@ def evaluate(cfg, *, run=None, split="eval"):
         optimise_run_threshold(cfg, predictor)
     names, images, masks = (validation_samples(cfg, predictor) if split == "val"
                             else predictor.samples(require_split(cfg, split)))
-    probs = predictor.probabilities(images)
+    probs = predictor.probabilities(images, names=names)
     threshold, min_size = load_threshold(run_dir, default=0.5)
     if section["threshold"] is not None:
         threshold = section["threshold"]
     min_size = min_size or section["min_object_size"]
     extra = {"isbi_thresholds": section["threshold_grid"]} if section["threshold_grid"] else {}
-    rows, summary = evaluate_images(
+    score = evaluate_images
+    if predictor.video is not None or any("#" in str(name) for name in names):
+        from dl_suite.evaluation.video import score_frames as score  # rows per frame + per video
+    rows, summary = score(
         probs, masks, names, threshold=threshold, min_size=min_size, scores=section["scores"],
         iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"], **extra,
     )

@@ -84,6 +84,24 @@ def _close(tiff, keep):
     return None
 
 
+def _write_overlays(path, frames, masks, labels, options, stack, cal, calibration):
+    """Overlays frame by frame: an RGB hyperstack (memory-mapped) or, for one frame, a PNG."""
+    def rgb(t):
+        lab = None if labels is None or options.postprocess.instance_method == "none" else labels[t]
+        return make_overlay(np.asarray(frames[t]), mask=np.asarray(masks[t]) > 0,
+                            labels=None if lab is None else np.asarray(lab),
+                            style=options.overlay_style, colour=options.overlay_colour,
+                            black=options.legacy_black, white=options.legacy_white)
+
+    if not stack:
+        return out_files.write_overlay(path, rgb(0)[None], out_files.FrameLayout(1), calibration)
+    num_frames, height, width = masks.shape
+    with create_output_tiff(path, (num_frames, height, width, 3), np.uint8, "TYXS", **cal) as tiff:
+        for t in range(num_frames):
+            tiff.array[t] = rgb(t)
+    return tiff.path
+
+
 def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec=VideoSpec(),
                      temporal=TemporalOptions(), *, batch_control=None):
     """Segments one video (or image) file; returns (kind -> written path, seconds per frame).
@@ -133,19 +151,8 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
                 labels[t] = lab
         remove_short_lived(masks, temporal.min_duration, labels=labels)
         if "overlay" in paths:
-            overlays = np.zeros((num_frames, height, width, 3), np.uint8) if stack else None
-            for t in range(num_frames):
-                lab = None if labels is None or pp.instance_method == "none" else np.asarray(labels[t])
-                rgb = make_overlay(np.asarray(frames[t]), mask=np.asarray(masks[t]) > 0, labels=lab,
-                                   style=options.overlay_style, colour=options.overlay_colour,
-                                   black=options.legacy_black, white=options.legacy_white)
-                if not stack:
-                    overlays = rgb[None]
-                else:
-                    overlays[t] = rgb
-            layout = out_files.FrameLayout(num_frames, "T")
-            written["overlay"] = out_files.write_overlay(paths["overlay"], overlays, layout,
-                                                         calibration)
+            written["overlay"] = _write_overlays(paths["overlay"], frames, masks, labels, options,
+                                                 stack, cal, calibration)
         del prob, prob4, masks, labels
         for kind, tiff in zip(("probability", "mask", "labels"), tiffs):
             result = _close(tiff, kind in paths)
@@ -175,7 +182,8 @@ def infer_video_paths(paths, output_dir, predict, options=InferenceOptions(), sp
     for path in map(Path, paths):
         try:
             if not overwrite and _is_done(path, output_dir, options):
-                logger.info("Skipping '%s': its outputs exist (use --overwrite to redo).", path.name)
+                logger.info("Skipping '%s': its outputs exist (use --overwrite to redo).",
+                            path.name)
                 report.skipped.append(path)
                 continue
             _, timings[path.name] = infer_video_file(path, output_dir, predict, options, spec,
@@ -185,7 +193,8 @@ def infer_video_paths(paths, output_dir, predict, options=InferenceOptions(), sp
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             message = f"{type(exc).__name__}: {exc}"
-            detail = "" if isinstance(exc, (UserError, ValueError)) else "\n" + traceback.format_exc()
+            known = isinstance(exc, (UserError, ValueError))
+            detail = "" if known else "\n" + traceback.format_exc()
             logger.error("Failed on '%s': %s%s", path, message, detail)
             report.failed.append((path, message))
     report.seconds = time.perf_counter() - start

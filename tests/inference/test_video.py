@@ -117,8 +117,9 @@ def _identity_model(batch):
 def test_video_file_temporal_postprocessing(tmp_path, sigma, duration, filled, kept_blip):
     # the disk is in frames 0-9 except 5 (a one-frame gap) and, alone, in frame 14 (a blip)
     disk = _disk_video(tmp_path / "gap.tif", 16, [t for t in range(10) if t != 5] + [14])
-    options = InferenceOptions(postprocess=PostprocessOptions(threshold_method="fixed", threshold=0.5),
-                               progress=False, **{k: v for k, v in TILING.items() if k != "batch_size"})
+    fixed = PostprocessOptions(threshold_method="fixed", threshold=0.5)
+    tiling = {k: v for k, v in TILING.items() if k != "batch_size"}
+    options = InferenceOptions(postprocess=fixed, progress=False, **tiling)
     written, per_frame = infer_video_file(tmp_path / "gap.tif", tmp_path / "out", _identity_model,
                                           options, VideoSpec(), TemporalOptions(sigma, duration))
     masks = tifffile.imread(written["mask"])

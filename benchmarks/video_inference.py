@@ -23,13 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 
 def make_video(path, frames, size, seed=0):
+    """Writes the video frame by frame (so making it does not add to the peak memory)."""
     rng = np.random.default_rng(seed)
     y, x = np.ogrid[:size, :size]
-    video = rng.integers(0, 60, (frames, size, size)).astype(np.uint8)
-    for t in range(frames):
+
+    def frame(t):
+        image = rng.integers(0, 60, (size, size), dtype=np.uint8)
         cy, cx = size // 3 + t % (size // 3), size // 2
-        video[t][(y - cy) ** 2 + (x - cx) ** 2 <= (size // 10) ** 2] += 150
-    tifffile.imwrite(path, video, imagej=True, resolution=(2.0, 2.0),
+        image[(y - cy) ** 2 + (x - cx) ** 2 <= (size // 10) ** 2] += 150
+        return image
+
+    tifffile.imwrite(path, (frame(t) for t in range(frames)), shape=(frames, size, size),
+                     dtype=np.uint8, imagej=True, resolution=(2.0, 2.0),
                      metadata={"axes": "TYX", "unit": "um", "finterval": 1.0})
 
 

@@ -92,8 +92,10 @@ def _frame_components(mask):
     return labels, count
 
 
-def object_durations(masks):
+def object_durations(masks, after_frame=None):
     """Frames spanned by every object (3-D component) of a (T, H, W) mask video.
+
+    `after_frame(t)`, if given, is called after frame t was read (e.g. to drop mapped pages).
 
     Returns:
         (offsets, objects, durations): 2-D component `i` (1-based) of frame t is node
@@ -112,6 +114,8 @@ def object_durations(masks):
             rows.append(pairs[0] + previous_offset - 1)
             cols.append(pairs[1] + total - 1)
         previous, previous_offset, total = labels, total, total + count
+        if after_frame is not None:
+            after_frame(t)
     if total == 0:
         return np.asarray(offsets), np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
@@ -126,7 +130,7 @@ def object_durations(masks):
     return np.asarray(offsets), component, last - first + 1
 
 
-def remove_short_lived(masks, min_duration, labels=None):
+def remove_short_lived(masks, min_duration, labels=None, after_frame=None):
     """Removes objects present in fewer than `min_duration` consecutive frames, in place.
 
     Args:
@@ -134,16 +138,19 @@ def remove_short_lived(masks, min_duration, labels=None):
         min_duration: minimum frames; 0 or 1 keeps everything.
         labels: optional (T, H, W) writable instance labels of the same masks; removed pixels
             are set to 0 there too.
+        after_frame: optional callable(t) called after each frame of each pass.
 
     Returns:
         int: number of objects (3-D components) removed.
     """
     if min_duration <= 1 or len(masks) == 0:
         return 0
-    offsets, objects, durations = object_durations(masks)
+    offsets, objects, durations = object_durations(masks, after_frame)
     short = (durations < int(min_duration))[objects]
     for t in range(len(masks)):
         frame_labels, count = _frame_components(masks[t])
+        if after_frame is not None:
+            after_frame(t)
         if not count:
             continue
         drop = np.zeros(count + 1, bool)

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from dl_suite.data.windows import PADDINGS, window_indices
 from dl_suite.inference.oom import BatchSizeController
-from dl_suite.inference.tiling import predict_tiled
+from dl_suite.inference.tiling import _release_mapped_pages, predict_tiled
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,8 @@ def predict_video(frames, predict, spec, *, out=None, normalize=None, batch_cont
         if out is None:
             out = np.zeros((num_frames,) + pred.shape, np.float32)
             out[t] = pred
+        if (t + 1) % 8 == 0:  # a memory-mapped input: drop the pages of frames already read
+            _release_mapped_pages(frames)
     per_frame = (time.perf_counter() - start) / max(num_frames, 1)
     logger.info("Predicted %d frame(s) with windows of %d: %.4f s per frame.", num_frames, steps,
                 per_frame)

@@ -24,7 +24,7 @@ from dl_suite.inference.oom import BatchSizeController
 from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
 from dl_suite.inference.temporal import TemporalOptions, iter_smoothed, remove_short_lived
-from dl_suite.inference.tiling import to_frames
+from dl_suite.inference.tiling import _release_mapped_pages, to_frames
 from dl_suite.inference.video import VideoSpec, is_video_model, predict_video, video_spec
 from dl_suite.io import write_text
 from dl_suite.io.imagej import read_calibration
@@ -84,6 +84,21 @@ def _close(tiff, keep):
     return None
 
 
+RELEASE_EVERY = 8  # frames between drops of the written pages of memory-mapped outputs
+
+
+def _releaser(*arrays):
+    """callable(t) that drops the resident pages of memory-mapped `arrays` every few frames,
+    so the memory of a long video does not grow as its output files fill."""
+    def release(t):
+        if (t + 1) % RELEASE_EVERY == 0:
+            for array in arrays:
+                if array is not None:
+                    _release_mapped_pages(array)
+
+    return release
+
+
 def _write_overlays(path, frames, masks, labels, options, stack, cal, calibration):
     """Overlays frame by frame: an RGB hyperstack (memory-mapped) or, for one frame, a PNG."""
     def rgb(t):
@@ -97,8 +112,10 @@ def _write_overlays(path, frames, masks, labels, options, stack, cal, calibratio
         return out_files.write_overlay(path, rgb(0)[None], out_files.FrameLayout(1), calibration)
     num_frames, height, width = masks.shape
     with create_output_tiff(path, (num_frames, height, width, 3), np.uint8, "TYXS", **cal) as tiff:
+        release = _releaser(tiff.array, masks, labels, frames)
         for t in range(num_frames):
             tiff.array[t] = rgb(t)
+            release(t)
     return tiff.path
 
 
@@ -139,6 +156,7 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
                                          "TYX", stack, cal)
             tiffs.append(label_file)
         channel = pp.foreground_channel
+        release = _releaser(prob, masks, labels)
         for t, fg in iter_smoothed(prob4[..., channel], temporal.time_sigma):
             frame_prob = np.array(prob4[t])
             frame_prob[..., channel] = fg
@@ -149,7 +167,8 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
                     raise DataError(f"Frame {t} of '{path.name}' has more than 65535 objects; "
                                     "the labels hyperstack holds uint16. Raise min_size.")
                 labels[t] = lab
-        remove_short_lived(masks, temporal.min_duration, labels=labels)
+            release(t)
+        remove_short_lived(masks, temporal.min_duration, labels=labels, after_frame=release)
         if "overlay" in paths:
             written["overlay"] = _write_overlays(paths["overlay"], frames, masks, labels, options,
                                                  stack, cal, calibration)

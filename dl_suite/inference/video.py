@@ -161,8 +161,8 @@ def predict_video(frames, predict, spec, *, out=None, normalize=None, batch_cont
     """
     num_frames, height, width, channels = frames.shape
     tile_predict = window_tile_predictor(predict, spec, channels)
-    control = batch_control or BatchSizeController(tiling.pop("batch_size", 4))
-    tiling.pop("batch_size", None)
+    batch_size = tiling.pop("batch_size", 4)
+    control = batch_control or BatchSizeController(batch_size)
     start = time.perf_counter()
     steps = spec.time_windows
     windows = iter_windows(frames, steps, spec.padding, normalize)

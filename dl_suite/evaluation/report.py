@@ -84,6 +84,11 @@ def _markdown(rows, summary, overlay_files, title):
                       f"{oracle['v_rand_oracle_threshold']}, V_Info "
                       f"{_format(oracle['v_info_oracle'])} at {oracle['v_info_oracle_threshold']}."]
     columns = [c for c in REPORT_COLUMNS if rows and c in rows[0]]
+    if summary.get("videos"):
+        lines += ["", "## Per video (mean over its frames)", ""]
+        lines += _table(["video", "frames"] + columns,
+                        [[v, s["num_frames"]] + [s["mean"].get(c) for c in columns]
+                         for v, s in summary["videos"].items()])
     lines += ["", "## Per image", ""]
     lines += _table(["image"] + columns, [[r["image"]] + [r[c] for c in columns] for r in rows])
     if overlay_files:

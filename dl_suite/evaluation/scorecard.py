@@ -132,7 +132,7 @@ def _isbi_summary(tables, rows, trues, oracle_masks):
 
 def mean_row(rows):
     """Mean of every numeric column over the rows (NaN-safe)."""
-    keys = [k for k in (rows[0] if rows else {}) if k != "image"]
+    keys = [k for k in (rows[0] if rows else {}) if k not in ("image", "video", "frame")]
     return {
         key: float(np.nanmean([row[key] for row in rows if row.get(key) is not None]))
         for key in keys

@@ -35,6 +35,7 @@ class RunPredictor:
         self.run_cfg = load_run_config(run_dir)
         model = load_model(runs.model_file(run_dir))
         self.predict = ImagePredictor(model, inference_options(cfg, self.run_cfg, run_dir, model))
+        self.video = _video_spec(cfg, self.run_cfg, model)
 
     def samples(self, pairs):
         """Reads pairs with the run's preprocessing: (names, images, masks, raw masks, paths),
@@ -48,8 +49,25 @@ class RunPredictor:
             paths += [str(Path(pair[0]).resolve())] * len(part[0])
         return names, images, masks, raws, paths
 
-    def probabilities(self, images, desc="predicting"):
+    def probabilities(self, images, desc="predicting", names=None):
+        if self.video is not None:  # ConvLSTM: frames `<video>#<t>` predicted window by window
+            from dl_suite.evaluation.video import predict_videos
+            from dl_suite.inference.predictors import keras_predictor
+
+            o = self.predict.options
+            return predict_videos(names, images, keras_predictor(self.predict.model), self.video,
+                                  tile_size=o.tile_size, halo=o.halo, overlap=o.overlap,
+                                  window=o.window, tta=o.tta, input_multiple=o.input_multiple,
+                                  batch_size=o.batch_size)
         return [self.predict(image) for image in tqdm(images, desc=desc, unit="image", leave=False)]
+
+
+def _video_spec(cfg, run_cfg, model):
+    from dl_suite.inference.video import is_video_model, video_spec
+
+    if not is_video_model(model):
+        return None
+    return video_spec(model, run_cfg["generator"]["time_padding"], cfg["infer"]["window_placement"])
 
 
 def _drop(samples, exclude, what):
@@ -100,7 +118,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None)
-    probs = predictor.probabilities(images, desc="validation")
+    probs = predictor.probabilities(images, desc="validation", names=names)
     result = optimise_threshold(
         probs, trues, section["threshold_metric"], section["threshold_grid"],
         section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
@@ -179,7 +197,7 @@ def evaluate(cfg, *, run=None, split="eval"):
         logger.warning("eval.threshold = %s replaces the threshold for evaluation only: infer "
                        "does not use it, so these masks differ from the ones infer writes.",
                        section["threshold"])
-    probs = predictor.probabilities(images)
+    probs = predictor.probabilities(images, names=names)
     segmented = [segment(p) for p in probs]
     masks = [s[1] for s in segmented]
     fg_class = None
@@ -195,7 +213,10 @@ def evaluate(cfg, *, run=None, split="eval"):
     if "instance" in section["scores"]:
         true_labels = [_true_objects(r, t, section["connectivity"], fg_class, predictor.run_cfg)
                        for r, t in zip(raws, trues)]
-    rows, summary = evaluate_images(
+    score = evaluate_images
+    if predictor.video is not None or any("#" in str(name) for name in names):
+        from dl_suite.evaluation.video import score_frames as score  # rows per frame + per video
+    rows, summary = score(
         masks, trues, names, true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
         num_classes=max(num_classes, 2), foreground_class=fg_class, scores=section["scores"],
         iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"],

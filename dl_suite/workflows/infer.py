@@ -83,7 +83,15 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     paths = list_images(source)
     options = with_run_postprocess(inference_options(cfg, run_cfg, run_dir, model), cfg, run_dir)
     logger.info("Segmenting %d image(s) with %s into %s", len(paths), run_dir.name, output_dir)
-    report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
+    from dl_suite.inference.video_batch import infer_video_paths, video_setup
+
+    video = video_setup(model, cfg, run_cfg)  # ConvLSTM windows / temporal post-processing
+    if video is not None:
+        predict, spec, temporal = video
+        report = infer_video_paths(paths, output_dir, predict, options, spec, temporal,
+                                   overwrite=overwrite)
+    else:
+        report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
     return {
         "done": len(report.written),
         "skipped": len(report.skipped),

@@ -37,9 +37,9 @@ def load_model(path):
 
 
 def fixed_input_size(model):
-    """(h, w) when the model was built for one input size, else None."""
+    """(h, w) when the model was built for one input size, else None (video models too)."""
     shape = model.inputs[0].shape
-    return None if shape[1] is None else (int(shape[1]), int(shape[2]))
+    return None if shape[-3] is None else (int(shape[-3]), int(shape[-2]))
 
 
 def model_predictor(model):

@@ -1,0 +1,95 @@
+"""infer and evaluate on videos with a ConvLSTM run (a hand-made run folder, untrained model)."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from dl_suite.config import load_config
+from dl_suite.io import read_calibration
+from dl_suite.workflows import runs
+
+CONFIG = """\
+[model]
+model = "unet_lstm"
+image_channels = 1
+num_classes = 1
+time_windows = 3
+base_filters = 4
+num_layers = 3
+image_height = 32
+image_width = 32
+
+[train]
+model_dir = "./models"
+
+[generator]
+time_padding = "repeat"
+
+[eval]
+image_datapath = "./videos/images"
+mask_datapath = "./videos/masks"
+optimise_threshold = False
+num_overlays = 0
+
+[infer]
+images_dir = "./videos/images"
+output_dir = "./predictions"
+"""
+
+
+def _moving_disk(num_frames, size, seed):
+    rng = np.random.default_rng(seed)
+    y, x = np.ogrid[:size, :size]
+    masks = np.stack([(y - 12 - t) ** 2 + (x - 14) ** 2 <= 36 for t in range(num_frames)])
+    images = (masks * 150 + rng.integers(0, 60, masks.shape)).astype(np.uint8)
+    return images, masks.astype(np.uint8)
+
+
+@pytest.fixture
+def video_run(tmp_path):
+    from dl_suite.models import build_model
+
+    for name, frames, seed in (("first", 7, 0), ("second", 5, 1)):
+        images, masks = _moving_disk(frames, 36, seed)
+        for kind, data in (("images", images), ("masks", masks)):
+            (tmp_path / "videos" / kind).mkdir(parents=True, exist_ok=True)
+            tifffile.imwrite(tmp_path / "videos" / kind / f"{name}.tif", data, imagej=True,
+                             resolution=(4.0, 4.0),
+                             metadata={"axes": "TYX", "unit": "um", "finterval": 3.0})
+    (tmp_path / "project.config").write_text(CONFIG)
+    cfg = load_config(tmp_path / "project.config")
+    run_dir = runs.create_run(cfg["train"]["model_dir"])
+    (run_dir / runs.CONFIG_FILE).write_text(cfg.to_json())
+    section = dict(cfg["model"])
+    name, num_classes = section.pop("name"), section.pop("num_classes")
+    model = build_model(name, (32, 32, 1), num_classes, **section)
+    model.save(run_dir / runs.BEST_MODEL)
+    return cfg, tmp_path
+
+
+def test_infer_and_evaluate_a_video_with_a_convlstm_run(video_run):
+    from dl_suite.workflows.evaluate import evaluate
+    from dl_suite.workflows.infer import infer
+
+    cfg, root = video_run
+    result = infer(cfg)
+    assert result["done"] == 2 and result["failed"] == 0
+    for name, frames in (("first", 7), ("second", 5)):
+        for suffix in ("_prob.tif", "_mask.tif", "_labels.tif"):
+            path = root / "predictions" / f"{name}{suffix}"
+            with tifffile.TiffFile(path) as tif:
+                assert tif.series[0].axes == "TYX" and tif.series[0].shape == (frames, 36, 36)
+            calibration = read_calibration(path)
+            assert calibration.pixel_size == pytest.approx(0.25)
+            assert calibration.frame_interval == pytest.approx(3.0)
+    report = (root / "predictions" / "inference_report.json").read_text()
+    assert '"seconds_per_frame"' in report and '"time_windows": 3' in report
+
+    scores = evaluate(cfg)
+    rows, summary = scores["rows"], scores["summary"]
+    assert [(r["video"], r["frame"]) for r in rows] == (
+        [("first", t) for t in range(7)] + [("second", t) for t in range(5)])
+    assert summary["num_videos"] == 2 and summary["videos"]["second"]["num_frames"] == 5
+    first = [r["dice"] for r in rows if r["video"] == "first"]
+    assert summary["videos"]["first"]["mean"]["dice"] == pytest.approx(np.mean(first), abs=1e-9)
+    assert (scores["output_dir"] / "evaluation.csv").read_text().startswith("image,video,frame,")

@@ -60,8 +60,8 @@ def score_frames(probs, trues, names, **kwargs):
     """`evaluate_images` over frames named `<video>#<frame>`, as a video scorecard.
 
     Args:
-        probs, trues, names: per-frame predictions, masks and names.
-        **kwargs: passed to `evaluate_images` (threshold, min_size, scores, ...).
+        probs, trues, names: per-frame predicted masks (what infer writes), true masks, names.
+        **kwargs: passed to `evaluate_images` (labels, scores, ...).
 
     Returns:
         (rows, summary): rows with `video` and `frame` columns; summary with `num_videos`,
@@ -78,7 +78,7 @@ def score_videos(videos, **kwargs):
     """Scores whole videos.
 
     Args:
-        videos: iterable of (name, probs (T, H, W[, K]), masks (T, H, W)).
+        videos: iterable of (name, predicted masks (T, H, W) bool, true masks (T, H, W)).
         **kwargs: passed to `evaluate_images`.
 
     Returns:

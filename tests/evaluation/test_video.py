@@ -26,7 +26,7 @@ def test_rows_per_frame_and_per_video_means_hand_computed():
     # dice per frame: 2*tp / (2*tp + fp + fn)
     a = _video([(range(4), range(4)), (range(2), range(4)), ([], range(2))])  # 1, 2/3, 0
     b = _video([(range(8), range(4))])  # 2*4 / (8 + 4) = 2/3
-    rows, summary = score_videos([("a", *a), ("b", *b)], threshold=0.5, scores=("pixel",))
+    rows, summary = score_videos([("a", a[0] > 0.5, a[1]), ("b", b[0] > 0.5, b[1])], scores=("pixel",))
     assert [(r["image"], r["video"], r["frame"]) for r in rows] == [
         ("a#0", "a", 0), ("a#1", "a", 1), ("a#2", "a", 2), ("b#0", "b", 0)]
     assert list(rows[0])[:3] == ["image", "video", "frame"]
@@ -45,7 +45,7 @@ def test_rows_per_frame_and_per_video_means_hand_computed():
 
 def test_report_has_a_per_video_table(tmp_path):
     a = _video([(range(4), range(4)), ([], range(4))])
-    rows, summary = score_videos([("movie", *a)], threshold=0.5, scores=("pixel",))
+    rows, summary = score_videos([("movie", a[0] > 0.5, a[1])], scores=("pixel",))
     paths = write_report(tmp_path, rows, summary)
     text = paths["report"].read_text()
     assert "## Per video" in text and "| movie | 2 | 0.5000" in text

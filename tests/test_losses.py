@@ -215,3 +215,24 @@ def test_trains_in_tiny_model_and_reloads(tmp_path):
     model.save(tmp_path / "m.keras")
     reloaded = keras.saving.load_model(tmp_path / "m.keras")
     assert reloaded.loss.get_config()["class_weights"] == [1.0, 2.0]
+
+
+def test_onehot_targets_from_the_dataset_score_perfectly():
+    """target_type 'onehot' with two classes: a perfect prediction gives Dice 1 and loss ~0
+    (the targets used to be (B, H, W, 2) one-hot, read by the losses as target + weights)."""
+    from dl_suite.data.dataset import SegmentationDataset
+    from dl_suite.metrics import get_metric
+
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:20, 6:26] = 1
+    ds = SegmentationDataset([mask.astype("float32")], [mask], batch_size=1, augmentor=None,
+                             target_type="onehot", num_classes=2)
+    y = ds[0][1]
+    perfect = np.eye(2, dtype="float32")[y[..., 0].astype(int)]
+    assert float(L.dice_loss(y, perfect)[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(L.get_loss("bce_dice")(y, perfect)) == pytest.approx(0.0, abs=1e-5)
+    metric = get_metric("dice_coef", num_classes=2)
+    metric.update_state(y, perfect)
+    assert float(metric.result()) == pytest.approx(1.0, abs=1e-6)
+    wrong = perfect[..., ::-1]
+    assert float(L.dice_loss(y, wrong)[0]) > 0.99

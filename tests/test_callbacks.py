@@ -172,6 +172,52 @@ def test_pretrained_weights_new_head_and_frozen_encoder(tmp_path):
         C.load_pretrained_weights(target, tmp_path / "missing.keras")
 
 
+def test_freezing_is_one_rule_with_and_without_pretrained_weights(tmp_path):
+    """freeze_encoder freezes the same layers whether or not pretrained weights are loaded."""
+    from dl_suite.models import ENCODER_PREFIXES, build_model
+
+    kw = dict(num_layers=2, base_filters=2)
+    source = build_model("unet", (32, 32, 1), 1, **kw)
+    source.save(tmp_path / "prev.keras")
+    built = build_model("unet", (32, 32, 1), 1, freeze_encoder=True, **kw)
+    tuned = build_model("unet", (32, 32, 1), 1, **kw)
+    report = C.load_pretrained_weights(tuned, tmp_path / "prev.keras", freeze_encoder=True)
+    frozen = lambda m: sorted(layer.name for layer in m.layers if not layer.trainable)
+    assert frozen(built) == frozen(tuned) and report["frozen"] == len(frozen(built)) > 0
+    assert all(name.startswith(ENCODER_PREFIXES) for name in frozen(built))
+    assert "stem" in ENCODER_PREFIXES and not hasattr(C, "ENCODER_PREFIXES")
+
+
+def test_atomic_checkpoint_never_leaves_a_partial_file(tmp_path, monkeypatch):
+    """A save that dies half-way leaves the previous model.keras intact and no temp file."""
+    model = _model()
+    path = tmp_path / "model.keras"
+    cb = C.AtomicCheckpoint(path, monitor="loss", mode="min", save_best_only=True)
+    cb.set_model(model)
+    cb.on_epoch_end(0, {"loss": 1.0})
+    good = path.read_bytes()
+    cb.on_epoch_end(1, {"loss": 2.0})  # not better: not saved
+    assert path.read_bytes() == good and cb.best == 1.0
+
+    def dying_save(self, filepath, *a, **k):
+        with open(filepath, "wb") as f:
+            f.write(b"PK half a zip")
+        raise KeyboardInterrupt("killed during save")
+
+    monkeypatch.setattr(type(model), "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        cb.on_epoch_end(2, {"loss": 0.5})
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+    monkeypatch.undo()
+    weights = C.AtomicCheckpoint(tmp_path / "model.weights.h5")
+    weights.set_model(model)
+    weights.on_epoch_end(0, {})
+    fresh = _model()
+    fresh.load_weights(tmp_path / "model.weights.h5")
+    np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
+
+
 def test_monitor_mode():
     assert C.monitor_mode("val_dice_coef") == "max"
     assert C.monitor_mode("val_loss") == "min"

@@ -191,6 +191,16 @@ def test_loss_params_from_config():
 def test_deep_supervision():
     losses, weights = L.deep_supervision_losses("dice", 3, aux_weights=0.5)
     assert len(losses) == 3 and weights == [1.0, 0.5, 0.5]
+    # one rule for the default: the trainer's path and models.compile_kwargs agree (0.4 each)
+    from dl_suite.models import TINY_KWARGS, build_model, compile_kwargs
+
+    model = build_model("unet3plus", (32, 32, 1), 1, **TINY_KWARGS["unet3plus"])
+    names = list(model.output_names)
+    assert len(names) > 2
+    expected = [1.0] + [L.DEFAULT_AUX_WEIGHT] * (len(names) - 1)
+    assert L.deep_supervision_losses("dice", len(names))[1] == expected
+    assert list(compile_kwargs(model, "bce")["loss_weights"].values()) == expected
+    assert L.DEFAULT_AUX_WEIGHT == 0.4
     with pytest.raises(ValueError, match="auxiliary"):
         L.deep_supervision_losses("dice", 3, aux_weights=[1.0])
 

@@ -31,6 +31,7 @@ from dl_suite.callbacks.common import (  # noqa: F401
     STATE_FILE,
     CHECKPOINT_DIR,
     HIGHER_IS_BETTER,
+    checkpoint_names,
     monitor_mode,
     _finite,
     _json_number,
@@ -40,6 +41,7 @@ from dl_suite.callbacks.control import (  # noqa: F401
     NaNGuard,
     WarmUpCallback,
     PeriodicCheckpoint,
+    AtomicCheckpoint,
 )
 from dl_suite.callbacks.previews import (  # noqa: F401
     prediction_panel,
@@ -60,7 +62,6 @@ from dl_suite.callbacks.resume import (  # noqa: F401
 from dl_suite.callbacks.setup import (  # noqa: F401
     set_global_seed,
     load_pretrained_weights,
-    ENCODER_PREFIXES,
 )
 
 logger = logging.getLogger(__name__)
@@ -120,9 +121,7 @@ def build_callbacks(
         monitor = monitor[4:]
     mode = monitor_mode(monitor, train.get("monitor_mode", "auto"))
     weights_only = bool(train.get("save_weights_only", False))
-    suffix = ".weights.h5" if weights_only else ".keras"
-    best_path = run_dir / BEST_MODEL.replace(".keras", suffix)
-    last_path = run_dir / LAST_MODEL.replace(".keras", suffix)
+    best_path, last_path = (run_dir / name for name in checkpoint_names(weights_only))
 
     callbacks, tracked = [], {}
     if train.get("terminate_on_nan", True):
@@ -148,16 +147,12 @@ def build_callbacks(
         callbacks.append(stopper)
         tracked["early_stopping"] = stopper
 
-    best = keras.callbacks.ModelCheckpoint(
-        best_path, monitor=monitor, mode=mode, save_best_only=True,
-        save_weights_only=weights_only, verbose=1,
-    )
+    best = AtomicCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True,
+                            verbose=1)
     callbacks.append(best)
     tracked["best_checkpoint"] = best
     if not train.get("save_best_only", True) or train.get("save_last", True):
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            last_path, save_best_only=False, save_weights_only=weights_only, verbose=0
-        ))
+        callbacks.append(AtomicCheckpoint(last_path))
     if train.get("save_freq"):
         callbacks.append(PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, train["save_freq"],
                                             weights_only))

@@ -11,7 +11,7 @@ import numpy as np
 from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
 from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
 from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
-from dl_suite.io import read_json, remove_file, save_keras_model, write_text
+from dl_suite.io import load_keras_model, read_json, remove_file, save_keras_model, write_text
 
 from dl_suite.callbacks.common import (  # noqa: F401
     CALLBACKS,
@@ -142,15 +142,6 @@ def load_resume_state(run_dir, compile=True):
             "missing. Expected both in the run's resume/ folder. To fix: resume from another "
             "run, or start a new run (optionally with train.pretrained_weights)."
         )
-    _import_model_layers()
-    state["model"] = keras.saving.load_model(model_path, compile=compile)
+    state["model"] = load_keras_model(model_path, compile=compile)
     state["model_path"] = model_path
     return state
-
-
-def _import_model_layers():
-    """Registers the model package's custom layers before loading a `.keras` file."""
-    try:
-        import dl_suite.models  # noqa: F401
-    except ImportError as exc:  # the model package is optional for loss/metric-only models
-        logger.debug("dl_suite.models not importable: %s", exc)

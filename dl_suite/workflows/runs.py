@@ -147,12 +147,13 @@ def resolve_run(cfg, run=None):
 
 
 def latest_resumable(model_dir):
-    """The newest run that did not finish (for `train --resume` without a folder).
+    """The newest unfinished run with a resumable state (for `train --resume` without a
+    folder); runs that failed before their first epoch have none and are skipped.
 
     Raises:
         UserError: no unfinished run exists.
     """
     for run in reversed(list_runs(model_dir)):
-        if read_status(run).get("status") != "complete":
+        if read_status(run).get("status") != "complete" and (run / RESUME_DIR / STATE_FILE).is_file():
             return run
     raise UserError(f"No unfinished run under '{model_dir}' to resume. Start a new run without --resume.")

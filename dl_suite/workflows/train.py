@@ -197,6 +197,9 @@ def _fit(cfg, run_dir, state, initial_epoch):
         for_outputs(train_ds, model), validation_data=for_outputs(val_ds, model),
         epochs=cfg["train"]["epochs"], initial_epoch=initial_epoch, callbacks=callbacks,
         verbose=verbose,
+        # The dataset shuffles itself from (seed, epoch); Keras' own batch shuffle draws from
+        # the global `random` state, which a resumed process cannot continue.
+        shuffle=False,
     )
     stopped = getattr(model, "stop_training", False)
     done = initial_epoch + len(history.epoch)

@@ -222,3 +222,37 @@ def test_monitor_mode():
     assert C.monitor_mode("val_dice_coef") == "max"
     assert C.monitor_mode("val_loss") == "min"
     assert C.monitor_mode("val_loss", "max") == "max"
+
+
+def test_previews_use_the_models_input_multiple(tmp_path):
+    """The preview padding comes from the models registry (the one rule), not a constant."""
+    from dl_suite.models import input_multiple
+
+    images = [np.zeros((20, 20, 1), np.float32)]
+    for layers in (2, 4):
+        model_cfg = {"name": "unet", "num_layers": layers, "learning_rate": 1e-2}
+        cfg = {"model": model_cfg, "train": {"epoch_change_infer": True,
+                                             "epoch_change_tiledinfer": True}}
+        callbacks = C.build_callbacks(tmp_path, cfg, preview_images=images)
+        previews = [cb for cb in callbacks if isinstance(cb, C.EpochChangeInference)]
+        expected = input_multiple("unet", num_layers=layers)
+        assert previews[0].predict_fn.keywords["multiple"] == expected == 2 ** (layers - 1)
+        model = keras.Sequential([keras.Input((None, None, 1)),
+                                  keras.layers.MaxPooling2D(expected),
+                                  keras.layers.UpSampling2D(expected)])
+        assert previews[0].predict_fn(model, images[0]).shape == (20, 20, 1)
+
+
+def test_run_folder_names_have_one_home():
+    """The callbacks write the files `workflows.runs` looks for: the names are defined once."""
+    from dl_suite.callbacks import common
+    from dl_suite.workflows import runs
+
+    for name in ("BEST_MODEL", "LAST_MODEL", "HISTORY_FILE", "CURVES_FILE", "RESUME_DIR",
+                 "STATE_FILE", "CHECKPOINT_DIR"):
+        assert getattr(common, name) is getattr(runs, name)
+    assert runs.checkpoint_names(True) == ("model.weights.h5", "model_last.weights.h5")
+    cfg = {"model": {"learning_rate": 1e-2}, "train": {"save_weights_only": True}}
+    paths = [cb.path.name for cb in C.build_callbacks("unused", cfg)
+             if isinstance(cb, C.AtomicCheckpoint)]
+    assert paths == list(runs.checkpoint_names(True))

@@ -13,6 +13,7 @@ current epoch.
 """
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -173,13 +174,14 @@ def build_callbacks(
         count = int(train.get("num_infer_images", 4))
         images = list(preview_images)[:count]
         masks = None if preview_masks is None else list(preview_masks)[:count]
+        multiple = _input_multiple(model_cfg)
         common = dict(masks=masks, threshold=train.get("preview_threshold"),
                       tensorboard_dir=tensorboard_dir if train.get("tensorboard_images") else None)
         if train.get("epoch_change_infer", True):
             callbacks.append(EpochChangeInference(
                 images, _resolve(run_dir, train.get("epoch_change_infer_dir"),
                                  "epoch_change_infer"),
-                predict_fn=predict_fn, **common,
+                predict_fn=predict_fn or partial(predict_padded, multiple=multiple), **common,
             ))
         if train.get("epoch_change_tiledinfer", False):
             tile = (model_cfg.get("image_height", 256), model_cfg.get("image_width", 256))
@@ -187,12 +189,24 @@ def build_callbacks(
             callbacks.append(EpochChangeInference(
                 images, _resolve(run_dir, train.get("epoch_change_tiledinfer_dir"),
                                  "epoch_change_tiledinfer"),
-                predict_fn=tiled_predict_fn(tile), **common,
+                predict_fn=tiled_predict_fn(tile, input_multiple=multiple), **common,
             ))
     if train.get("save_resume_state", True):
         callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
     callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP")))
     return callbacks
+
+
+def _input_multiple(model_cfg, default=32):
+    """The model's input size multiple by the one rule (`dl_suite.models.input_multiple`);
+    `default` only for partial configs that name no model."""
+    section = dict(model_cfg)
+    name = section.pop("name", None)
+    if not name:
+        return default
+    from dl_suite.models import input_multiple
+
+    return input_multiple(name, **section)
 
 
 def _resolve(run_dir, configured, default):

@@ -98,6 +98,8 @@ def load_keras_model(path, compile=False):
     if not path.is_file():
         raise DataError(f"Model file '{path}' does not exist. Check the path or train first.")
     try:
+        if not zipfile.is_zipfile(path):
+            raise zipfile.BadZipFile("not a zip archive")
         return keras.saving.load_model(path, compile=compile)
     except (OSError, zipfile.BadZipFile) as exc:
         raise DataError(

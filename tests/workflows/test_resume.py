@@ -73,8 +73,9 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(tiny_project):
     straight = load_keras_model(tiny_project / "reference" / "run-001" / "model_last.keras")
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(resumed, straight.get_weights()))
     print(f"max abs weight difference resumed vs uninterrupted: {diff:.3g}")
-    # CPU, deterministic ops, same seeds: identical up to float32 rounding
-    assert diff <= 1e-6, diff
+    # CPU, deterministic ops, same seeds, batches drawn from (seed, epoch, index), Adam state,
+    # schedule step and dropout generator states restored: bit-identical (measured 0.0)
+    assert diff == 0.0, diff
     with open(tiny_project / "reference" / "run-001" / "history.csv") as f:
         losses = [float(r["loss"]) for r in csv.DictReader(f)]
     assert np.allclose([float(r["loss"]) for r in rows], losses, rtol=1e-5, atol=1e-7)

@@ -154,6 +154,7 @@ def latest_resumable(model_dir):
         UserError: no unfinished run exists.
     """
     for run in reversed(list_runs(model_dir)):
-        if read_status(run).get("status") != "complete" and (run / RESUME_DIR / STATE_FILE).is_file():
+        resumable = (run / RESUME_DIR / STATE_FILE).is_file()
+        if resumable and read_status(run).get("status") != "complete":
             return run
     raise UserError(f"No unfinished run under '{model_dir}' to resume. Start a new run without --resume.")

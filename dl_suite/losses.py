@@ -515,6 +515,37 @@ def loss_params_from_config(name, section):
     }
 
 
+DEFAULT_AUX_WEIGHT = 0.4  # the schema default of [model] aux_loss_weight
+
+
+def aux_loss_weights(num_outputs, aux_weights=None):
+    """Loss weights of a deep-supervision model: 1 for the main output, then one per auxiliary.
+
+    The one rule for these weights (the trainer and `dl_suite.models.compile_kwargs` use it).
+
+    Args:
+        num_outputs: number of model outputs (main + auxiliary).
+        aux_weights: one number for every auxiliary output, or a list of one per auxiliary
+            output; None = `DEFAULT_AUX_WEIGHT` each.
+
+    Raises:
+        ValueError: `aux_weights` has the wrong length.
+    """
+    num_aux = int(num_outputs) - 1
+    if aux_weights is None:
+        aux_weights = DEFAULT_AUX_WEIGHT
+    if isinstance(aux_weights, (int, float)):
+        aux_weights = [float(aux_weights)] * num_aux
+    aux_weights = [float(w) for w in aux_weights]
+    if len(aux_weights) != num_aux:
+        raise ValueError(
+            f"Received `deep_supervision_weights` with {len(aux_weights)} values for a model "
+            f"with {num_aux} auxiliary outputs; expected {num_aux} values (or one number). "
+            "To fix: give one weight per auxiliary output."
+        )
+    return [1.0] + aux_weights
+
+
 def deep_supervision_losses(name, num_outputs, aux_weights=None, **params):
     """Losses and weights for a model with deep supervision (main output first, then aux).
 
@@ -524,8 +555,7 @@ def deep_supervision_losses(name, num_outputs, aux_weights=None, **params):
     Args:
         name: loss config string applied to every output.
         num_outputs: number of model outputs (main + auxiliary).
-        aux_weights: weights of the auxiliary outputs (len num_outputs - 1), or one number
-            for all of them; default 1.0 each. The main output has weight 1.
+        aux_weights: see `aux_loss_weights` (default `DEFAULT_AUX_WEIGHT` each).
 
     Returns:
         (losses, loss_weights): two lists of length `num_outputs`.
@@ -533,17 +563,6 @@ def deep_supervision_losses(name, num_outputs, aux_weights=None, **params):
     Raises:
         ValueError: `aux_weights` has the wrong length.
     """
-    num_aux = int(num_outputs) - 1
-    if aux_weights is None:
-        aux_weights = [1.0] * num_aux
-    elif isinstance(aux_weights, (int, float)):
-        aux_weights = [float(aux_weights)] * num_aux
-    aux_weights = [float(w) for w in aux_weights]
-    if len(aux_weights) != num_aux:
-        raise ValueError(
-            f"Received `deep_supervision_weights` with {len(aux_weights)} values for a model "
-            f"with {num_aux} auxiliary outputs; expected {num_aux} values (or one number). "
-            "To fix: give one weight per auxiliary output."
-        )
+    weights = aux_loss_weights(num_outputs, aux_weights)
     losses = [get_loss(name, **params) for _ in range(int(num_outputs))]
-    return losses, [1.0] + aux_weights
+    return losses, weights

@@ -172,7 +172,87 @@ def test_pretrained_weights_new_head_and_frozen_encoder(tmp_path):
         C.load_pretrained_weights(target, tmp_path / "missing.keras")
 
 
+def test_freezing_is_one_rule_with_and_without_pretrained_weights(tmp_path):
+    """freeze_encoder freezes the same layers whether or not pretrained weights are loaded."""
+    from dl_suite.models import ENCODER_PREFIXES, build_model
+
+    kw = dict(num_layers=2, base_filters=2)
+    source = build_model("unet", (32, 32, 1), 1, **kw)
+    source.save(tmp_path / "prev.keras")
+    built = build_model("unet", (32, 32, 1), 1, freeze_encoder=True, **kw)
+    tuned = build_model("unet", (32, 32, 1), 1, **kw)
+    report = C.load_pretrained_weights(tuned, tmp_path / "prev.keras", freeze_encoder=True)
+    frozen = lambda m: sorted(layer.name for layer in m.layers if not layer.trainable)
+    assert frozen(built) == frozen(tuned) and report["frozen"] == len(frozen(built)) > 0
+    assert all(name.startswith(ENCODER_PREFIXES) for name in frozen(built))
+    assert "stem" in ENCODER_PREFIXES and not hasattr(C, "ENCODER_PREFIXES")
+
+
+def test_atomic_checkpoint_never_leaves_a_partial_file(tmp_path, monkeypatch):
+    """A save that dies half-way leaves the previous model.keras intact and no temp file."""
+    model = _model()
+    path = tmp_path / "model.keras"
+    cb = C.AtomicCheckpoint(path, monitor="loss", mode="min", save_best_only=True)
+    cb.set_model(model)
+    cb.on_epoch_end(0, {"loss": 1.0})
+    good = path.read_bytes()
+    cb.on_epoch_end(1, {"loss": 2.0})  # not better: not saved
+    assert path.read_bytes() == good and cb.best == 1.0
+
+    def dying_save(self, filepath, *a, **k):
+        with open(filepath, "wb") as f:
+            f.write(b"PK half a zip")
+        raise KeyboardInterrupt("killed during save")
+
+    monkeypatch.setattr(type(model), "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        cb.on_epoch_end(2, {"loss": 0.5})
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+    monkeypatch.undo()
+    weights = C.AtomicCheckpoint(tmp_path / "model.weights.h5")
+    weights.set_model(model)
+    weights.on_epoch_end(0, {})
+    fresh = _model()
+    fresh.load_weights(tmp_path / "model.weights.h5")
+    np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
+
+
 def test_monitor_mode():
     assert C.monitor_mode("val_dice_coef") == "max"
     assert C.monitor_mode("val_loss") == "min"
     assert C.monitor_mode("val_loss", "max") == "max"
+
+
+def test_previews_use_the_models_input_multiple(tmp_path):
+    """The preview padding comes from the models registry (the one rule), not a constant."""
+    from dl_suite.models import input_multiple
+
+    images = [np.zeros((20, 20, 1), np.float32)]
+    for layers in (2, 4):
+        model_cfg = {"name": "unet", "num_layers": layers, "learning_rate": 1e-2}
+        cfg = {"model": model_cfg, "train": {"epoch_change_infer": True,
+                                             "epoch_change_tiledinfer": True}}
+        callbacks = C.build_callbacks(tmp_path, cfg, preview_images=images)
+        previews = [cb for cb in callbacks if isinstance(cb, C.EpochChangeInference)]
+        expected = input_multiple("unet", num_layers=layers)
+        assert previews[0].predict_fn.keywords["multiple"] == expected == 2 ** (layers - 1)
+        model = keras.Sequential([keras.Input((None, None, 1)),
+                                  keras.layers.MaxPooling2D(expected),
+                                  keras.layers.UpSampling2D(expected)])
+        assert previews[0].predict_fn(model, images[0]).shape == (20, 20, 1)
+
+
+def test_run_folder_names_have_one_home():
+    """The callbacks write the files `workflows.runs` looks for: the names are defined once."""
+    from dl_suite.callbacks import common
+    from dl_suite.workflows import runs
+
+    for name in ("BEST_MODEL", "LAST_MODEL", "HISTORY_FILE", "CURVES_FILE", "RESUME_DIR",
+                 "STATE_FILE", "CHECKPOINT_DIR"):
+        assert getattr(common, name) is getattr(runs, name)
+    assert runs.checkpoint_names(True) == ("model.weights.h5", "model_last.weights.h5")
+    cfg = {"model": {"learning_rate": 1e-2}, "train": {"save_weights_only": True}}
+    paths = [cb.path.name for cb in C.build_callbacks("unused", cfg)
+             if isinstance(cb, C.AtomicCheckpoint)]
+    assert paths == list(runs.checkpoint_names(True))

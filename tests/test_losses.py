@@ -191,6 +191,16 @@ def test_loss_params_from_config():
 def test_deep_supervision():
     losses, weights = L.deep_supervision_losses("dice", 3, aux_weights=0.5)
     assert len(losses) == 3 and weights == [1.0, 0.5, 0.5]
+    # one rule for the default: the trainer's path and models.compile_kwargs agree (0.4 each)
+    from dl_suite.models import TINY_KWARGS, build_model, compile_kwargs
+
+    model = build_model("unet3plus", (32, 32, 1), 1, **TINY_KWARGS["unet3plus"])
+    names = list(model.output_names)
+    assert len(names) > 2
+    expected = [1.0] + [L.DEFAULT_AUX_WEIGHT] * (len(names) - 1)
+    assert L.deep_supervision_losses("dice", len(names))[1] == expected
+    assert list(compile_kwargs(model, "bce")["loss_weights"].values()) == expected
+    assert L.DEFAULT_AUX_WEIGHT == 0.4
     with pytest.raises(ValueError, match="auxiliary"):
         L.deep_supervision_losses("dice", 3, aux_weights=[1.0])
 
@@ -215,3 +225,24 @@ def test_trains_in_tiny_model_and_reloads(tmp_path):
     model.save(tmp_path / "m.keras")
     reloaded = keras.saving.load_model(tmp_path / "m.keras")
     assert reloaded.loss.get_config()["class_weights"] == [1.0, 2.0]
+
+
+def test_onehot_targets_from_the_dataset_score_perfectly():
+    """target_type 'onehot' with two classes: a perfect prediction gives Dice 1 and loss ~0
+    (the targets used to be (B, H, W, 2) one-hot, read by the losses as target + weights)."""
+    from dl_suite.data.dataset import SegmentationDataset
+    from dl_suite.metrics import get_metric
+
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:20, 6:26] = 1
+    ds = SegmentationDataset([mask.astype("float32")], [mask], batch_size=1, augmentor=None,
+                             target_type="onehot", num_classes=2)
+    y = ds[0][1]
+    perfect = np.eye(2, dtype="float32")[y[..., 0].astype(int)]
+    assert float(L.dice_loss(y, perfect)[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(L.get_loss("bce_dice")(y, perfect)) == pytest.approx(0.0, abs=1e-5)
+    metric = get_metric("dice_coef", num_classes=2)
+    metric.update_state(y, perfect)
+    assert float(metric.result()) == pytest.approx(1.0, abs=1e-6)
+    wrong = perfect[..., ::-1]
+    assert float(L.dice_loss(y, wrong)[0]) > 0.99

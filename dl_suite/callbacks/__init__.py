@@ -13,6 +13,7 @@ current epoch.
 """
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -31,6 +32,7 @@ from dl_suite.callbacks.common import (  # noqa: F401
     STATE_FILE,
     CHECKPOINT_DIR,
     HIGHER_IS_BETTER,
+    checkpoint_names,
     monitor_mode,
     _finite,
     _json_number,
@@ -40,6 +42,7 @@ from dl_suite.callbacks.control import (  # noqa: F401
     NaNGuard,
     WarmUpCallback,
     PeriodicCheckpoint,
+    AtomicCheckpoint,
 )
 from dl_suite.callbacks.previews import (  # noqa: F401
     prediction_panel,
@@ -60,7 +63,6 @@ from dl_suite.callbacks.resume import (  # noqa: F401
 from dl_suite.callbacks.setup import (  # noqa: F401
     set_global_seed,
     load_pretrained_weights,
-    ENCODER_PREFIXES,
 )
 
 logger = logging.getLogger(__name__)
@@ -120,9 +122,7 @@ def build_callbacks(
         monitor = monitor[4:]
     mode = monitor_mode(monitor, train.get("monitor_mode", "auto"))
     weights_only = bool(train.get("save_weights_only", False))
-    suffix = ".weights.h5" if weights_only else ".keras"
-    best_path = run_dir / BEST_MODEL.replace(".keras", suffix)
-    last_path = run_dir / LAST_MODEL.replace(".keras", suffix)
+    best_path, last_path = (run_dir / name for name in checkpoint_names(weights_only))
 
     callbacks, tracked = [], {}
     if train.get("terminate_on_nan", True):
@@ -148,16 +148,12 @@ def build_callbacks(
         callbacks.append(stopper)
         tracked["early_stopping"] = stopper
 
-    best = keras.callbacks.ModelCheckpoint(
-        best_path, monitor=monitor, mode=mode, save_best_only=True,
-        save_weights_only=weights_only, verbose=1,
-    )
+    best = AtomicCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True,
+                            verbose=1)
     callbacks.append(best)
     tracked["best_checkpoint"] = best
     if not train.get("save_best_only", True) or train.get("save_last", True):
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            last_path, save_best_only=False, save_weights_only=weights_only, verbose=0
-        ))
+        callbacks.append(AtomicCheckpoint(last_path))
     if train.get("save_freq"):
         callbacks.append(PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, train["save_freq"],
                                             weights_only))
@@ -178,13 +174,14 @@ def build_callbacks(
         count = int(train.get("num_infer_images", 4))
         images = list(preview_images)[:count]
         masks = None if preview_masks is None else list(preview_masks)[:count]
+        multiple = _input_multiple(model_cfg)
         common = dict(masks=masks, threshold=train.get("preview_threshold"),
                       tensorboard_dir=tensorboard_dir if train.get("tensorboard_images") else None)
         if train.get("epoch_change_infer", True):
             callbacks.append(EpochChangeInference(
                 images, _resolve(run_dir, train.get("epoch_change_infer_dir"),
                                  "epoch_change_infer"),
-                predict_fn=predict_fn, **common,
+                predict_fn=predict_fn or partial(predict_padded, multiple=multiple), **common,
             ))
         if train.get("epoch_change_tiledinfer", False):
             tile = (model_cfg.get("image_height", 256), model_cfg.get("image_width", 256))
@@ -192,12 +189,24 @@ def build_callbacks(
             callbacks.append(EpochChangeInference(
                 images, _resolve(run_dir, train.get("epoch_change_tiledinfer_dir"),
                                  "epoch_change_tiledinfer"),
-                predict_fn=tiled_predict_fn(tile), **common,
+                predict_fn=tiled_predict_fn(tile, input_multiple=multiple), **common,
             ))
     if train.get("save_resume_state", True):
         callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
     callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP")))
     return callbacks
+
+
+def _input_multiple(model_cfg, default=32):
+    """The model's input size multiple by the one rule (`dl_suite.models.input_multiple`);
+    `default` only for partial configs that name no model."""
+    section = dict(model_cfg)
+    name = section.pop("name", None)
+    if not name:
+        return default
+    from dl_suite.models import input_multiple
+
+    return input_multiple(name, **section)
 
 
 def _resolve(run_dir, configured, default):

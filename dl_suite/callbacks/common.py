@@ -11,13 +11,17 @@ from dl_suite.registry import Registry
 
 CALLBACKS = Registry("callback")
 
-BEST_MODEL = "model.keras"
-LAST_MODEL = "model_last.keras"
-HISTORY_FILE = "history.csv"
-CURVES_FILE = "curves.png"
-RESUME_DIR = "resume"
-STATE_FILE = "state.json"
-CHECKPOINT_DIR = "checkpoints"
+# The run-folder file names live in one place, `dl_suite.workflows.runs`.
+from dl_suite.workflows.runs import (  # noqa: E402,F401
+    BEST_MODEL,
+    CHECKPOINT_DIR,
+    CURVES_FILE,
+    HISTORY_FILE,
+    LAST_MODEL,
+    RESUME_DIR,
+    STATE_FILE,
+    checkpoint_names,
+)
 HIGHER_IS_BETTER = ("acc", "dice", "iou", "jaccard", "precision", "recall", "f1", "auc")
 
 

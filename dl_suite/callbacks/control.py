@@ -125,8 +125,48 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if self.weights_only:
-            self.model.save_weights(self.folder / f"epoch_{epoch + 1:03d}.weights.h5")
-        else:
-            save_keras_model(self.model, self.folder / f"epoch_{epoch + 1:03d}.keras")
+        suffix = ".weights.h5" if self.weights_only else ".keras"
+        save_keras_model(self.model, self.folder / f"epoch_{epoch + 1:03d}{suffix}")
+
+
+@CALLBACKS.register("atomic_checkpoint")
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves the model (or its weights) after an epoch, atomically (temp file, fsync, rename).
+
+    Replaces `keras.callbacks.ModelCheckpoint`, which writes in place: a kill during its save
+    leaves a corrupt `model.keras`.
+
+    Args:
+        path: `.keras` file, or `.weights.h5` for weights only.
+        monitor, mode: the quantity and "min"/"max" judging "best" (with save_best_only).
+        save_best_only: save only when `monitor` improved (`best` holds the best value).
+        verbose: log each save at INFO level.
+    """
+
+    def __init__(self, path, monitor="val_loss", mode="min", save_best_only=False, verbose=0):
+        super().__init__()
+        self.path = Path(path)
+        self.monitor = monitor
+        self.mode = mode
+        self.save_best_only = bool(save_best_only)
+        self.verbose = verbose
+        self.best = float("inf") if mode == "min" else -float("inf")
+
+    def _improved(self, value):
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            value = (logs or {}).get(self.monitor)
+            if value is None or not _finite(value):
+                logger.warning("Checkpoint: '%s' is not available (or not finite) after epoch %d; "
+                               "model not saved.", self.monitor, epoch + 1)
+                return
+            value = float(value)
+            if not self._improved(value):
+                return
+            if self.verbose:
+                logger.info("Epoch %d: %s improved from %.5g to %.5g, saving %s", epoch + 1,
+                            self.monitor, self.best, value, self.path.name)
+            self.best = value
+        save_keras_model(self.model, self.path)

@@ -9,6 +9,7 @@ import numpy as np
 from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
 from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
 from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
+from dl_suite.display import to_display_rgb
 from dl_suite.io import write_image
 
 from dl_suite.callbacks.common import (  # noqa: F401
@@ -28,21 +29,6 @@ from dl_suite.callbacks.common import (  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-def _to_uint8_rgb(panel):
-    panel = np.asarray(panel, dtype="float32")
-    if panel.ndim == 3 and panel.shape[-1] not in (1, 3):
-        panel = panel[..., :1]
-    if panel.ndim == 2:
-        panel = panel[..., None]
-    lo, hi = float(np.nanmin(panel)), float(np.nanmax(panel))
-    if lo >= 0.0 and hi <= 1.0:
-        scaled = panel
-    else:
-        scaled = (panel - lo) / (hi - lo) if hi > lo else np.zeros_like(panel)
-    out = np.clip(np.nan_to_num(scaled) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
-
-
 def prediction_panel(prediction, threshold=None):
     """A displayable (H, W) float map in [0, 1] from a model output (H, W, K)."""
     prediction = np.asarray(prediction, dtype="float32")
@@ -61,13 +47,13 @@ def make_preview_grid(images, predictions, masks=None, threshold=None, gap=4):
     """
     rows = []
     for index, (image, prediction) in enumerate(zip(images, predictions)):
-        panels = [_to_uint8_rgb(image)]
+        panels = [to_display_rgb(image)]
         if masks is not None:
             mask = np.asarray(masks[index], dtype="float32")
             if mask.ndim == 3:
                 mask = mask[..., 0]
-            panels.append(_to_uint8_rgb(mask / max(1.0, float(mask.max()))))
-        panels.append(_to_uint8_rgb(prediction_panel(prediction, threshold)))
+            panels.append(to_display_rgb(mask, value_range=(0.0, max(1.0, float(mask.max())))))
+        panels.append(to_display_rgb(prediction_panel(prediction, threshold), value_range=(0, 1)))
         height = max(p.shape[0] for p in panels)
         padded = [np.pad(p, ((0, height - p.shape[0]), (0, gap), (0, 0))) for p in panels]
         rows.append(np.concatenate(padded, axis=1))

@@ -11,7 +11,7 @@ import numpy as np
 from dl_suite import losses as _losses  # noqa: F401  (registers serializable losses)
 from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
 from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
-from dl_suite.io import read_json, remove_file, save_keras_model, write_text
+from dl_suite.io import load_keras_model, read_json, remove_file, save_keras_model, write_text
 
 from dl_suite.callbacks.common import (  # noqa: F401
     CALLBACKS,
@@ -50,7 +50,8 @@ class ResumableState(keras.callbacks.Callback):
     hence the LR schedule position and the current plateau learning rate) and `state.json`
     (written after the model, atomically): `{"epoch": completed epochs, "model_file": ...,
     "history": [...], "callbacks": {"reduce_lr": {...}, "early_stopping": {...},
-    "best_checkpoint": {...}}, "learning_rate": ..., "saved": "..."}`. The previous model file
+    "best_checkpoint": {...}}, "learning_rate": ..., "rng_states": [...], "saved": "..."}`
+    (`rng_states`: the layers' random-generator states, e.g. dropout; not in the model file). The previous model file
     is deleted only after the new state points at the new one, so a `kill -9` at any moment
     leaves a consistent state (at most the running epoch is lost).
 
@@ -97,12 +98,34 @@ class ResumableState(keras.callbacks.Callback):
                 for key, cb in self.tracked.items()
             },
             "learning_rate": _current_lr(self.model),
+            "rng_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
             "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
         write_text(self.folder / STATE_FILE, json.dumps(state, indent=1, default=_json_default))
         for old in self.folder.glob("model_epoch_*.keras"):
             if old.name != model_name:
                 remove_file(old)
+
+
+def _seed_states(model):
+    """The random-generator state variables of the model's layers (dropout etc.), in order.
+
+    They are not part of the saved model, so without them a resumed run would draw other
+    dropout masks than an uninterrupted one.
+    """
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def _restore_seed_states(model, saved):
+    if not saved:
+        return
+    variables = _seed_states(model)
+    if len(variables) != len(saved):
+        logger.warning("Resume: %d random-generator states saved, the model has %d; dropout "
+                       "continues with fresh states.", len(saved), len(variables))
+        return
+    for variable, value in zip(variables, saved):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
 def _json_default(value):
@@ -142,15 +165,7 @@ def load_resume_state(run_dir, compile=True):
             "missing. Expected both in the run's resume/ folder. To fix: resume from another "
             "run, or start a new run (optionally with train.pretrained_weights)."
         )
-    _import_model_layers()
-    state["model"] = keras.saving.load_model(model_path, compile=compile)
+    state["model"] = load_keras_model(model_path, compile=compile)
+    _restore_seed_states(state["model"], state.get("rng_states"))
     state["model_path"] = model_path
     return state
-
-
-def _import_model_layers():
-    """Registers the model package's custom layers before loading a `.keras` file."""
-    try:
-        import dl_suite.models  # noqa: F401
-    except ImportError as exc:  # the model package is optional for loss/metric-only models
-        logger.debug("dl_suite.models not importable: %s", exc)

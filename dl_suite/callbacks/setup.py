@@ -24,7 +24,7 @@ from dl_suite.callbacks.common import (  # noqa: F401
     _json_number,
 )
 
-from dl_suite.callbacks.resume import _import_model_layers
+from dl_suite.io import is_weights_file, load_keras_model
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,7 @@ def set_global_seed(seed, deterministic=False):
         tf.config.experimental.enable_op_determinism()
 
 
-ENCODER_PREFIXES = ("enc", "encoder", "backbone", "stem", "bottleneck")
-
-
-def load_pretrained_weights(model, path, freeze_encoder=False, encoder_prefixes=ENCODER_PREFIXES):
+def load_pretrained_weights(model, path, freeze_encoder=False):
     """Fine-tuning: copies weights from a previous run's model, optionally freezing the encoder.
 
     Weights are matched by layer name; layers whose names or shapes differ (e.g. a new output
@@ -53,8 +50,8 @@ def load_pretrained_weights(model, path, freeze_encoder=False, encoder_prefixes=
     Args:
         model: the freshly built model.
         path: a `.keras` model or a `.weights.h5` file of the same architecture.
-        freeze_encoder: set `trainable=False` on layers whose name starts with one of
-            `encoder_prefixes` (the model builders name encoder layers `enc{i}_...`).
+        freeze_encoder: freeze the encoder with `dl_suite.models.freeze_encoder` (the one
+            rule, also used when building without pretrained weights).
 
     Returns:
         dict with `loaded` and `skipped` layer names and `frozen` (count).
@@ -69,12 +66,11 @@ def load_pretrained_weights(model, path, freeze_encoder=False, encoder_prefixes=
             "previous run's model.keras (or .weights.h5). To fix: correct the path."
         )
     loaded, skipped = [], []
-    if path.name.endswith(".weights.h5") or path.suffix == ".h5":
+    if is_weights_file(path):
         model.load_weights(path)
         loaded = [layer.name for layer in model.layers if layer.weights]
     elif path.suffix == ".keras":
-        _import_model_layers()
-        source = keras.saving.load_model(path, compile=False)
+        source = load_keras_model(path, compile=False)
         by_name = {layer.name: layer for layer in source.layers}
         for layer in model.layers:
             if not layer.weights:
@@ -98,12 +94,8 @@ def load_pretrained_weights(model, path, freeze_encoder=False, encoder_prefixes=
                        len(skipped), ", ".join(skipped[:10]))
     frozen = 0
     if freeze_encoder:
-        for layer in model.layers:
-            if layer.name.startswith(tuple(encoder_prefixes)):
-                layer.trainable = False
-                frozen += 1
-        if frozen == 0:
-            logger.warning("freeze_encoder is on but no layer name starts with %s.",
-                           encoder_prefixes)
+        from dl_suite.models import freeze_encoder as freeze
+
+        frozen = freeze(model)
     logger.info("Fine-tuning from %s: %d layers loaded, %d frozen.", path, len(loaded), frozen)
     return {"loaded": loaded, "skipped": skipped, "frozen": frozen}

@@ -77,7 +77,10 @@ class SegmentationDataset(keras.utils.PyDataset):
     Yields:
         (x, y): x float32 (B, h, w, C); y float32 (B, h, w, 1) holding the target (0/1 or class
         index), with a 2nd channel of weights when `weight_map` is set; for "onehot" targets
-        y is (B, h, w, num_classes). B = batch_size * patch_batch.
+        y is also (B, h, w, 1) holding class indices: the losses and metrics expand every
+        target to one-hot themselves, so channel 2 is always the weight map.
+        B = batch_size * patch_batch. Targets and weights are computed from the augmented
+        mask of each patch.
     """
 
     def __init__(self, images, masks, *, batch_size, patch_size=None, augmentor=DEFAULT,
@@ -108,12 +111,6 @@ class SegmentationDataset(keras.utils.PyDataset):
             weight_map = None
         else:
             weight_map = WEIGHT_MAPS.canonical(weight_map)
-            if self.target_kind == "onehot":
-                raise ValueError(
-                    "Received target_type='onehot' with a weight map; weight maps ride in "
-                    "channel 1 of sparse targets. To fix, use target_type 'multiclass' "
-                    "(sparse) or weight_map None."
-                )
         self.weight_map = weight_map
         self.augmentor = default_augmentor(self.seed) if augmentor == DEFAULT else augmentor
 
@@ -139,16 +136,16 @@ class SegmentationDataset(keras.utils.PyDataset):
                 )
             patch_size = shapes.pop()
         self.patch_size = tuple(int(s) for s in patch_size)
-        weight_params = dict(weight_params or {})
-        self.images, self.targets, self.weights = [], [], []
+        self.weight_params = dict(weight_params or {})
+        # Targets and weights are derived per patch AFTER geometric augmentation, from the
+        # augmented mask (nearest neighbour), so contours stay closed and one pixel wide.
+        self.images, self.masks, foregrounds = [], [], []
         for im, m in zip(images, masks):
-            w = (compute_weight_map(self.weight_map, m, **weight_params)
-                 if self.weight_map else None)
-            t = make_target(m, self.target_kind, self.num_classes)
+            target = make_target(m, self.target_kind, self.num_classes)  # validates values
             self.images.append(_pad_to(im, self.patch_size))
-            self.targets.append(_pad_to(t, self.patch_size))
-            self.weights.append(None if w is None else _pad_to(w, self.patch_size))
-        self.sampler = PatchSampler(self.targets, self.patch_size, sampling_pdf)
+            self.masks.append(_pad_to(m, self.patch_size))
+            foregrounds.append(_pad_to(target, self.patch_size))
+        self.sampler = PatchSampler(foregrounds, self.patch_size, sampling_pdf)
         self.steps_per_epoch = steps_per_epoch
         self.epoch = 0
         self._orders = {}
@@ -195,26 +192,28 @@ class SegmentationDataset(keras.utils.PyDataset):
                 source = self._source_image(i)
                 if self.augmentor is None:
                     window = (slice(top, top + h), slice(left, left + w))
-                    x = source[window]
-                    y = self.targets[i][window]
-                    wt = None if self.weights[i] is None else self.weights[i][window]
+                    x, mask = source[window], self.masks[i][window]
                 else:
-                    x, y, wt = self.augmentor.augment(
-                        source, self.targets[i], self.weights[i], rng=rng,
+                    x, mask, _ = self.augmentor.augment(
+                        source, self.masks[i], None, rng=rng,
                         output_shape=self.patch_size, center=centre,
                     )
+                y, wt = self.derive_targets(mask)
                 xs.append(self._finish_x(x if x.ndim == 3 else x[..., None]))
                 ys.append(y)
                 ws.append(wt)
         x = np.stack(xs).astype(np.float32, copy=False)
-        y = np.stack(ys)
-        if self.target_kind == "onehot":
-            y = np.eye(self.num_classes, dtype=np.float32)[y.astype(np.int64)]
-        else:
-            y = y.astype(np.float32)[..., None]
+        y = np.stack(ys).astype(np.float32)[..., None]
         if self.weight_map:
             y = np.concatenate([y, np.stack(ws).astype(np.float32)[..., None]], axis=-1)
         return x, y
+
+    def derive_targets(self, mask):
+        """(target, weights or None) of one (augmented) mask patch."""
+        target = make_target(mask, self.target_kind, self.num_classes)
+        if not self.weight_map:
+            return target, None
+        return target, compute_weight_map(self.weight_map, mask, **self.weight_params)
 
     def _source_image(self, i):
         """The (H, W, C) array patches of sample `i` are cut from (subclasses add frames)."""

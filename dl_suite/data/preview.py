@@ -3,15 +3,14 @@
 import numpy as np
 from skimage.segmentation import find_boundaries
 
+from dl_suite.display import to_display_rgb
+
 CONTOUR_RGB = np.array([1.0, 0.2, 0.1], np.float32)
 
 
 def _display(image):
-    """(h, w, C) float image -> (h, w, 3) in [0, 1] (1st channel, or RGB), robustly scaled."""
-    image = image[..., :3] if image.shape[-1] >= 3 else image[..., :1]
-    lo, hi = np.percentile(image, [0.5, 99.5])
-    image = np.clip((image - lo) / max(float(hi - lo), 1e-6), 0, 1)
-    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    """(h, w, C) image -> (h, w, 3) float in [0, 1], by the one display rule."""
+    return to_display_rgb(image).astype(np.float32) / 255.0
 
 
 def overlay_contours(image, mask):

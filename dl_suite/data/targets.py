@@ -1,14 +1,14 @@
 """Training targets from masks: binary, multi-class (sparse or one-hot), 3-class contours.
 
-Every target is a single-channel integer label map here; one-hot expansion happens at batch
-time in the dataset.
+Every target is a single-channel integer label map (class indices); "onehot" yields the same
+sparse layout, because the losses and metrics expand targets to one-hot themselves.
 """
 
 import numpy as np
 from scipy import ndimage
 from skimage.segmentation import find_boundaries
 
-from dl_suite.errors import DataError
+from dl_suite.errors import ConfigError, DataError
 from dl_suite.registry import Registry
 
 TARGETS = Registry("target type")
@@ -75,11 +75,25 @@ def resolve_target_type(target_type, num_classes=1):
     return TARGETS.canonical(name)
 
 
+CONTOUR_CLASSES = 3
+
+
 def target_num_classes(target_type, num_classes=1):
-    """Number of classes the model predicts for this target type."""
+    """Number of classes the model predicts for this target type.
+
+    Raises:
+        ConfigError: contour targets (3 classes) with `num_classes` other than 3, which would
+            build a model with the wrong number of outputs.
+    """
     kind = resolve_target_type(target_type, num_classes)
     if kind == "contours":
-        return 3
+        if int(num_classes) != CONTOUR_CLASSES:
+            raise ConfigError([
+                f"[generator] target_type = '{target_type}' makes 3-class targets (background, "
+                f"interior, contour), but [model] num_classes = {num_classes}. To fix, set "
+                "[model] num_classes = 3, or use target_type 'segmentation' for a binary mask."
+            ])
+        return CONTOUR_CLASSES
     if kind == "binary":
         return 1
     return max(int(num_classes), 2)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dl_suite.display import to_display_rgb
 from dl_suite.evaluation.scorecard import mean_row
 from dl_suite.io import write_image, write_text
 
@@ -20,12 +21,7 @@ def overlay(image, true, pred, alpha=0.5):
         image: (H, W[, C]) image (any range; the first channel or RGB is shown in grey/colour).
         true, pred: (H, W) boolean foreground masks.
     """
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim == 3 and image.shape[-1] not in (3,):
-        image = image[..., 0]
-    lo, hi = float(image.min()), float(image.max())
-    grey = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
-    rgb = np.stack([grey] * 3, -1) if grey.ndim == 2 else grey
+    rgb = to_display_rgb(image).astype(np.float32) / 255.0
     true, pred = np.asarray(true).astype(bool), np.asarray(pred).astype(bool)
     true = true[..., 0] if true.ndim == 3 else true
     pred = pred[..., 0] if pred.ndim == 3 else pred

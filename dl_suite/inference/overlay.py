@@ -3,6 +3,7 @@
 import numpy as np
 from scipy import ndimage as ndi
 
+from dl_suite.display import to_display_rgb  # noqa: F401  (the one display rule)
 from dl_suite.registry import Registry
 
 OVERLAY_STYLES = Registry("overlay style")
@@ -34,26 +35,6 @@ def parse_colour(colour):
         )
     r, g, b = (int(c) for c in colour)
     return r, g, b
-
-
-def to_display_rgb(image, p_low=0.5, p_high=99.5):
-    """Any 2D image (H, W[, C]) -> RGB uint8 (percentile-stretched, first 3 channels)."""
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.ndim == 3:
-        image = image[..., :3] if image.shape[-1] >= 3 else np.concatenate(
-            [image, image[..., :1]], axis=-1)[..., :3]
-    if image.dtype == np.uint8:
-        out = image
-    else:
-        image = image.astype(np.float32)
-        sample = image[:: max(1, image.shape[0] // 1024), :: max(1, image.shape[1] // 1024)]
-        lo, hi = np.percentile(sample, [p_low, p_high])
-        out = (np.clip((image - lo) / max(float(hi - lo), 1e-6), 0, 1) * 255).astype(np.uint8)
-    if out.ndim == 2:
-        out = np.repeat(out[..., None], 3, axis=-1)
-    return np.ascontiguousarray(out)
 
 
 def boundaries(labels):

@@ -8,7 +8,14 @@ from dl_suite.io.images import (  # noqa: F401
     write_image,
     write_text,
 )
-from dl_suite.io.files import read_json, remove_file, save_keras_model  # noqa: F401
+from dl_suite.io.files import (  # noqa: F401
+    is_weights_file,
+    load_keras_model,
+    load_model_weights,
+    read_json,
+    remove_file,
+    save_keras_model,
+)
 from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff  # noqa: F401
 from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy  # noqa: F401
 from dl_suite.io.axes import default_axes, resolve_axes, to_tyxc, validate_axes  # noqa: F401

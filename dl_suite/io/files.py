@@ -2,6 +2,7 @@
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 from dl_suite.errors import DataError
@@ -22,18 +23,95 @@ def read_json(path, default=None):
         raise DataError(f"'{path}' is not valid JSON ({exc}). Was it edited by hand or cut short?") from exc
 
 
-def save_keras_model(model, path):
-    """Saves a `.keras` file under a temporary name, then renames it: never half-written."""
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def is_weights_file(path):
+    """True for a weights-only file (`.weights.h5` or legacy `.h5`), False for a `.keras` model."""
+    name = Path(path).name
+    return name.endswith(WEIGHTS_SUFFIX) or name.endswith(".h5")
+
+
+def _fsync(path, directory=False):
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # e.g. directories cannot be opened on some platforms
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_keras_model(model, path, weights_only=None):
+    """Saves a model (`.keras`) or its weights (`.weights.h5`) atomically.
+
+    The file is written under a temporary name in the same folder, flushed to disk (fsync) and
+    renamed over `path`, so a kill at any moment leaves either the old or the new file.
+
+    Args:
+        model: the Keras model.
+        path: target file; a name ending in `.weights.h5` saves the weights only.
+        weights_only: force weights-only (None: decided by the file name).
+
+    Returns:
+        The path.
+    """
     path = Path(path)
+    if weights_only is None:
+        weights_only = is_weights_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        model.save(tmp)
+        if weights_only:
+            model.save_weights(tmp, overwrite=True)
+        else:
+            model.save(tmp, overwrite=True)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync(path.parent, directory=True)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def load_keras_model(path, compile=False):
+    """Loads a `.keras` model file, with dl-suite's layers, losses and metrics registered.
+
+    The single `.keras` loader of dl-suite (prediction, resume, fine-tuning).
+
+    Raises:
+        DataError: the file is missing or is not a readable Keras model (names the file).
+    """
+    import keras
+
+    import dl_suite.losses  # noqa: F401  (registers serializable losses)
+    import dl_suite.metrics  # noqa: F401  (registers serializable metrics)
+    import dl_suite.models  # noqa: F401  (registers custom layers)
+    import dl_suite.optimizers  # noqa: F401  (registers schedules)
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Model file '{path}' does not exist. Check the path or train first.")
+    try:
+        if not zipfile.is_zipfile(path):
+            raise zipfile.BadZipFile("not a zip archive")
+        return keras.saving.load_model(path, compile=compile)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DataError(
+            f"'{path}' is not a readable Keras model ({exc}). It may be cut short by a crash; "
+            "use another checkpoint of the run (model_last.keras, resume/)."
+        ) from exc
+
+
+def load_model_weights(model, path):
+    """Loads a `.weights.h5` file into a model of the same architecture."""
+    model.load_weights(Path(path))
+    return model
 
 
 def remove_file(path):

@@ -22,8 +22,9 @@ _BUILDER_MODULES = (
 for _module in _BUILDER_MODULES:
     importlib.import_module(f"dl_suite.models.{_module}")
 
-# Layer-name prefixes of encoders, frozen by `freeze_encoder=True`.
-ENCODER_PREFIXES = ("enc", "encoder", "backbone")
+# Layer-name prefixes of encoders, frozen by `freeze_encoder=True`: the one rule, used when
+# building a model and when fine-tuning from pretrained weights.
+ENCODER_PREFIXES = ("enc", "encoder", "backbone", "stem", "bottleneck")
 
 __all__ = [
     "MODELS", "build_model", "input_multiple", "builder_kwargs", "compile_kwargs",
@@ -90,7 +91,7 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
 
 
 def freeze_encoder(model):
-    """Sets `trainable=False` on the encoder layers (names starting with enc/encoder/backbone).
+    """Sets `trainable=False` on the encoder layers (names starting with `ENCODER_PREFIXES`).
 
     Returns:
         The number of layers frozen.
@@ -100,6 +101,9 @@ def freeze_encoder(model):
         if layer.name.startswith(ENCODER_PREFIXES):
             layer.trainable = False
             count += 1
+    if count == 0:
+        logger.warning("freeze_encoder is on but no layer name of '%s' starts with %s.",
+                       model.name, ", ".join(ENCODER_PREFIXES))
     return count
 
 
@@ -108,21 +112,23 @@ def output_names(model):
     return list(model.output_names)
 
 
-def compile_kwargs(model, loss, metrics=None, aux_weight=0.4):
+def compile_kwargs(model, loss, metrics=None, aux_weight=None):
     """Keyword arguments for `model.compile` covering deep-supervision outputs.
 
     With one output this is `{"loss": loss, "metrics": metrics}`. With outputs
     ("main", "aux1", ...) every output gets `loss`, the main output weight 1.0 and each
-    auxiliary output `aux_weight`; metrics are tracked on "main" only. All auxiliary outputs
+    auxiliary output `aux_weight` (default and rule: `dl_suite.losses.aux_loss_weights`); metrics are tracked on "main" only. All auxiliary outputs
     have the full input resolution, so the trainer feeds the same mask to each output
     (y as a dict {name: mask}).
     """
+    from dl_suite.losses import aux_loss_weights
+
     names = output_names(model)
     if len(names) == 1:
         return {"loss": loss, "metrics": list(metrics or [])}
     return {
         "loss": {n: loss for n in names},
-        "loss_weights": {n: (1.0 if i == 0 else float(aux_weight)) for i, n in enumerate(names)},
+        "loss_weights": dict(zip(names, aux_loss_weights(len(names), aux_weight))),
         "metrics": {names[0]: list(metrics or [])},
     }
 

@@ -22,15 +22,23 @@ def load_run_config(run_dir):
     return config_from_dict(data, base_dir=run_dir, source=path)
 
 
-def load_model(path):
-    """Loads a `.keras` model for prediction (custom objects are registered by importing them)."""
+def load_model(path, run_dir=None):
+    """Loads a run's model for prediction: a `.keras` file, or a `.weights.h5` file
+    (train.save_weights_only) into the model rebuilt from the run's config.json.
+
+    Args:
+        path: the model or weights file.
+        run_dir: the run whose config describes a weights file's model (default: its folder).
+    """
     import keras
 
-    import dl_suite.losses  # noqa: F401  (registers serializable losses)
-    import dl_suite.metrics  # noqa: F401
-    import dl_suite.models  # noqa: F401
+    from dl_suite.io import is_weights_file, load_keras_model
 
-    model = keras.saving.load_model(path, compile=False)
+    if is_weights_file(path):
+        run_dir = Path(run_dir or Path(path).parent)
+        model = runs.model_from_weights(run_dir, load_run_config(run_dir), path)
+    else:
+        model = load_keras_model(path, compile=False)
     if len(model.outputs) > 1:  # deep supervision: predict with the main output only
         model = keras.Model(model.inputs, model.outputs[0], name=f"{model.name}_main")
     return model

@@ -1,15 +1,16 @@
 """A training run is a folder: config.json, model.keras, history.csv, curves, previews, run.json.
 
 Runs live under `train.model_dir` as `run-001`, `run-002`, ...; a new run never touches an
-earlier one. `run.json` records the status ("running", "complete", "stopped", "failed").
+earlier one. `run.json` records the status ("running", "complete", "interrupted", "failed") and
+the model's input shape. This module is the one place that names the files of a run folder
+(the callbacks import the names from here).
 """
 
 import json
 import time
 from pathlib import Path
 
-from dl_suite.errors import UserError
-from dl_suite.errors import DataError
+from dl_suite.errors import DataError, UserError
 from dl_suite.io import read_json, write_text
 
 RUN_PREFIX = "run-"
@@ -17,6 +18,19 @@ STATUS_FILE = "run.json"
 CONFIG_FILE = "config.json"
 BEST_MODEL = "model.keras"
 LAST_MODEL = "model_last.keras"
+BEST_WEIGHTS = "model.weights.h5"  # train.save_weights_only = true
+LAST_WEIGHTS = "model_last.weights.h5"
+MODEL_FILES = (BEST_MODEL, LAST_MODEL, BEST_WEIGHTS, LAST_WEIGHTS)  # preference order
+HISTORY_FILE = "history.csv"
+CURVES_FILE = "curves.png"
+RESUME_DIR = "resume"
+STATE_FILE = "state.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def checkpoint_names(weights_only=False):
+    """(best, last) checkpoint file names for full models or weights only."""
+    return (BEST_WEIGHTS, LAST_WEIGHTS) if weights_only else (BEST_MODEL, LAST_MODEL)
 
 
 def list_runs(model_dir):
@@ -68,7 +82,7 @@ def latest_run(model_dir, *, with_model=True):
         UserError: there is none (train first, or name the run).
     """
     for run in reversed(list_runs(model_dir)):
-        if not with_model or (run / BEST_MODEL).is_file() or (run / LAST_MODEL).is_file():
+        if not with_model or any((run / name).is_file() for name in MODEL_FILES):
             return run
     raise UserError(
         f"No trained model found under '{model_dir}'. Run training first (1.train / dl-suite train), "
@@ -77,12 +91,49 @@ def latest_run(model_dir, *, with_model=True):
 
 
 def model_file(run_dir):
-    """The best model of a run, else its last checkpoint."""
+    """The best model of a run, else its last checkpoint; weights files (save_weights_only)
+    come after full models (load them with `workflows.predict.load_model`)."""
     run_dir = Path(run_dir)
-    for name in (BEST_MODEL, LAST_MODEL):
+    for name in MODEL_FILES:
         if (run_dir / name).is_file():
             return run_dir / name
-    raise UserError(f"The run folder '{run_dir}' holds no model ({BEST_MODEL} or {LAST_MODEL}).")
+    raise UserError(
+        f"The run folder '{run_dir}' holds no model ({', '.join(MODEL_FILES)}). Train first, "
+        "or pass another --run."
+    )
+
+
+def run_input_shape(run_dir, cfg):
+    """(h, w, channels) the run's model was trained with: from run.json, else the config."""
+    shape = read_status(run_dir).get("input_shape")
+    if shape:
+        return tuple(int(s) for s in shape)
+    gen, model = cfg["generator"], cfg["model"]
+    h, w = gen["patch_size"] or (model["image_height"], model["image_width"])
+    return int(h), int(w), int(model["image_channels"])
+
+
+def model_from_weights(run_dir, cfg, weights_path):
+    """Rebuilds the run's model from its config (models registry) and loads a weights file.
+
+    Raises:
+        DataError: the weights do not fit the architecture the config describes.
+    """
+    from dl_suite.io import load_model_weights
+    from dl_suite.models import build_model
+
+    section = dict(cfg["model"])
+    name, num_classes = section.pop("name"), section.pop("num_classes")
+    section.pop("freeze_encoder", None)
+    model = build_model(name, run_input_shape(run_dir, cfg), num_classes, **section)
+    try:
+        load_model_weights(model, weights_path)
+    except (ValueError, OSError, KeyError) as exc:
+        raise DataError(
+            f"The weights '{weights_path}' do not fit the model that '{run_dir}/{CONFIG_FILE}' "
+            f"describes ({name}): {exc}. Use the config.json the weights were trained with."
+        ) from exc
+    return model
 
 
 def resolve_run(cfg, run=None):
@@ -96,12 +147,14 @@ def resolve_run(cfg, run=None):
 
 
 def latest_resumable(model_dir):
-    """The newest run that did not finish (for `train --resume` without a folder).
+    """The newest unfinished run with a resumable state (for `train --resume` without a
+    folder); runs that failed before their first epoch have none and are skipped.
 
     Raises:
         UserError: no unfinished run exists.
     """
     for run in reversed(list_runs(model_dir)):
-        if read_status(run).get("status") != "complete":
+        resumable = (run / RESUME_DIR / STATE_FILE).is_file()
+        if resumable and read_status(run).get("status") != "complete":
             return run
     raise UserError(f"No unfinished run under '{model_dir}' to resume. Start a new run without --resume.")

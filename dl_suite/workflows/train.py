@@ -101,6 +101,13 @@ def for_outputs(dataset, model):
     return SameTargetPerOutput(dataset, names)
 
 
+def check_targets(cfg):
+    """Config errors of the training targets, raised before a run folder is created."""
+    from dl_suite.data.targets import target_num_classes
+
+    target_num_classes(cfg["generator"]["target_type"], cfg["model"]["num_classes"])
+
+
 def _start_run(cfg):
     run_dir = runs.create_run(cfg["train"]["model_dir"])
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
@@ -119,9 +126,10 @@ def train(cfg, *, resume=None):
     Returns:
         The run folder.
     """
-    from dl_suite.callbacks import build_callbacks, load_resume_state, set_global_seed
+    from dl_suite.callbacks import load_resume_state, set_global_seed
 
     set_global_seed(cfg["train"]["seed"], cfg["train"]["deterministic"])
+    check_targets(cfg)
     initial_epoch = 0
     if resume:
         run_dir = Path(resume)
@@ -134,7 +142,7 @@ def train(cfg, *, resume=None):
         saved = load_run_config(run_dir)
         if dict(saved["model"]) != dict(cfg["model"]):
             logger.warning("The config's [model] differs from the run's; continuing with the run's model.")
-        model, initial_epoch = state["model"], state["epoch"]
+        initial_epoch = state["epoch"]
         if initial_epoch >= cfg["train"]["epochs"]:
             logger.info("Run %s already finished %d epochs.", run_dir, initial_epoch)
             return run_dir
@@ -143,20 +151,41 @@ def train(cfg, *, resume=None):
         run_dir = _start_run(cfg)
         state = None
     runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"])
+    try:
+        return _fit(cfg, run_dir, state, initial_epoch)
+    except KeyboardInterrupt:
+        runs.write_status(run_dir, "interrupted")
+        raise
+    except Exception as exc:
+        # e.g. unreadable data or a model that cannot be built: never left "running"
+        runs.write_status(run_dir, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+
+
+def _fit(cfg, run_dir, state, initial_epoch):
+    """Loads the data, builds (or continues) the model and fits it; returns the run folder."""
+    from dl_suite.callbacks import build_callbacks
+
     train_samples, val_samples = load_training_data(cfg)
     logger.info(
         "Training on %d images, validating on %d; run folder %s",
         len(train_samples[0]), len(val_samples[0]) if val_samples else 0, run_dir,
     )
     train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
+    # Resume continues the data order and augmentation streams: batch i of epoch e is drawn
+    # from the seed (seed, e, i), so the dataset starts at the first epoch still to run.
+    train_ds.epoch = initial_epoch
     channels = train_samples[1][0].shape[-1]
     if state is None:
+        runs.write_status(run_dir, "running", input_shape=[*patch_size(cfg), int(channels)])
         try:
             model = build_compiled_model(cfg, channels)
         except ValueError as exc:  # bad option combinations, missing weights files
             raise UserError(f"Cannot build the configured model: {exc}") from exc
         if cfg["model"]["show_summary"]:
             model.summary(print_fn=logger.info)
+    else:
+        model = state["model"]
     count = cfg["train"]["num_infer_images"]
     shown = val_samples or train_samples
     callbacks = build_callbacks(
@@ -164,14 +193,14 @@ def train(cfg, *, resume=None):
         has_validation=val_ds is not None, resume_state=state,
     )
     verbose = 1 if sys.stderr.isatty() else 2
-    try:
-        history = model.fit(
-            for_outputs(train_ds, model), validation_data=for_outputs(val_ds, model), epochs=cfg["train"]["epochs"],
-            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
-        )
-    except KeyboardInterrupt:
-        runs.write_status(run_dir, "interrupted")
-        raise
+    history = model.fit(
+        for_outputs(train_ds, model), validation_data=for_outputs(val_ds, model),
+        epochs=cfg["train"]["epochs"], initial_epoch=initial_epoch, callbacks=callbacks,
+        verbose=verbose,
+        # The dataset shuffles itself from (seed, epoch); Keras' own batch shuffle draws from
+        # the global `random` state, which a resumed process cannot continue.
+        shuffle=False,
+    )
     stopped = getattr(model, "stop_training", False)
     done = initial_epoch + len(history.epoch)
     runs.write_status(run_dir, "complete", epochs_done=done, stopped_early=bool(stopped))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from dl_suite.errors import ConfigError
 from dl_suite.data.targets import make_target, resolve_target_type, target_num_classes
 from dl_suite.data.weights import border_weight_map, class_balance, unet_weight_map, weight_map
 from tests.data.conftest import disk_labels
@@ -58,6 +59,8 @@ def test_targets(labels):
     assert np.all(labels[contours == 2] > 0)
     assert resolve_target_type("segmentation", 1) == "binary"
     assert resolve_target_type("segmentation", 3) == "multiclass"
-    assert target_num_classes("contours") == 3
+    assert target_num_classes("contours", 3) == 3
+    with pytest.raises(ConfigError, match="num_classes = 3"):
+        target_num_classes("datagen_contours", 1)
     classes = make_target(np.minimum(labels, 2), "multiclass", num_classes=3)
     assert classes.max() == 2

@@ -135,6 +135,7 @@ def config_from_dict(values, overrides=(), *, base_dir=".", source=None):
 def build_config(raw, *, source=None, base_dir=Path(".")):
     """Turns a RawConfig into a validated Config (see `load_config`)."""
     dialects.canonicalise_names(raw)
+    dialects.settle_keys(raw)
     problems = list(raw.problems)
     problems += unknown_key_problems(raw)
     known = schema_lib.section_properties()
@@ -146,6 +147,7 @@ def build_config(raw, *, source=None, base_dir=Path(".")):
     problems += schema_problems(values, raw.origins)
     if problems:
         raise ConfigError(problems, source=source)
+    dialects.fold_legacy_keys(values)
     _resolve_paths(values, Path(base_dir))
     for warning in raw.warnings:
         logger.warning(warning)

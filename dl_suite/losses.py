@@ -547,3 +547,5 @@ def deep_supervision_losses(name, num_outputs, aux_weights=None, **params):
         )
     losses = [get_loss(name, **params) for _ in range(int(num_outputs))]
     return losses, [1.0] + aux_weights
+
+from dl_suite import losses_legacy  # noqa: E402,F401  (registers bce_iou and ssim)

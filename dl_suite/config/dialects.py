@@ -368,6 +368,9 @@ def settle_keys(raw):
             origin = raw.origins.get((section, key), f"{section}.{key}")
             why = no_effect_reason(section, key)
             if section in known and key in known[section]:
+                if legacy and value is None and not _accepts_null(known[section][key]):
+                    del raw.values[section][key]  # the old tools' None meant "the default"
+                    continue
                 if why and value != defaults[section][key]:
                     no_effect.append(f"{origin} = {value!r} ({why})")
                 continue
@@ -399,6 +402,11 @@ def settle_keys(raw):
             f"Ignored {len(unknown)} key(s) that dl-suite does not know (the old tools ignored them "
             "too; check for typos): " + "; ".join(unknown) + "."
         )
+
+
+def _accepts_null(spec):
+    types = spec.get("type", [])
+    return "null" in (types if isinstance(types, list) else [types]) or None in spec.get("enum", ())
 
 
 def fold_legacy_keys(values):

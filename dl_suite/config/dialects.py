@@ -73,6 +73,8 @@ METRIC_ALIASES = {
     "dice": "dice_coef",
     "sensitivity": "recall",
 }
+# The legacy JSON suite's normalisation names that differ from ours.
+NORMALIZATION_ALIASES = {"HE": "histogram_equalization"}
 # Keras layer class names that the INI tool accepted as activations.
 ACTIVATION_ALIASES = {"leakyrelu": "leaky_relu", "prelu": "relu", "silu": "swish"}
 # INI (section, key) -> (section, key) for keys the old tool read under another name or section.
@@ -284,6 +286,15 @@ def _read_legacy_json(data):
     if isinstance(weights, list) and len(weights) > 1:
         # One weight per class: the legacy suite took the number of classes from this list.
         raw.put("model", "num_classes", len(weights), "model_category_weights")
+    if _is_number(data.get("callbacks_save_freq")):
+        # Keras 2.0's ModelCheckpoint counted samples; dl-suite checkpoints once per epoch at most.
+        samples = data["callbacks_save_freq"]
+        batch = data.get("datagen_batch_size", 1) * data.get("datagen_patch_batch", 1)
+        raw.put("train", "save_freq", 1, "callbacks_save_freq")
+        raw.warnings.append(
+            f"callbacks_save_freq = {samples} counted samples (a checkpoint every {max(1, samples // batch)} "
+            "batches); dl-suite saves checkpoints per epoch, so it saves one after every epoch."
+        )
     norm = raw.values.get("image", {}).get("normalization")
     if isinstance(norm, str) and norm.lower() == "percentile":
         # The legacy suite's PERCENTILE normalisation used the 0.1 / 99.1 percentile range.
@@ -345,7 +356,7 @@ def canonicalise_names(raw):
     for section, key in (("image", "normalization"), ("model", "optimizer")):
         value = raw.values.get(section, {}).get(key)
         if isinstance(value, str):
-            raw.values[section][key] = value.lower()
+            raw.values[section][key] = NORMALIZATION_ALIASES.get(value, value.lower())
         elif value is False and (section, key) == ("image", "normalization"):
             raw.values[section][key] = "none"
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from dl_suite.data.normalization import NORMALIZERS
 from dl_suite.errors import ConfigError, DataError
 
 
@@ -73,6 +74,18 @@ def sharpen(image, amount, sigma=1.0):
     sigmas = (sigma, sigma) + (0,) * (image.ndim - 2)
     blurred = ndi.gaussian_filter(image, sigmas)
     return image + float(amount) * (image - blurred)
+
+
+@NORMALIZERS.register("histogram_equalization", aliases=("he",))
+def equalize_histogram(image, **_):
+    """The legacy JSON suite's `HE` normalisation: global histogram equalisation per channel, [0, 1]."""
+    from skimage import exposure
+
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        return exposure.equalize_hist(image).astype(np.float32)
+    channels = [exposure.equalize_hist(image[..., c]) for c in range(image.shape[-1])]
+    return np.stack(channels, axis=-1).astype(np.float32)
 
 
 def apply_image_filters(image, section):

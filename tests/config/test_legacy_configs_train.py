@@ -48,6 +48,7 @@ def test_legacy_config_trains_one_step(path, tiny_batch, caplog):
     cfg = _tiny_config(cfg)
     channels = cfg["model"]["image_channels"]
     model = build_compiled_model(cfg, channels)
+    model.run_eagerly = True  # one step: tracing a graph would cost more than the step
     shape = model.input_shape[1:]
     x, y = tiny_batch(shape, cfg["model"]["num_classes"])
     outputs = model.outputs

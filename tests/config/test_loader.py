@@ -165,3 +165,21 @@ def test_config_from_dict_and_schema_shape():
     for section in schema["properties"].values():
         for key, spec in section.get("properties", {}).items():
             assert "default" in spec and spec.get("description"), key
+
+
+def test_legacy_json_semantics(tmp_path):
+    data = {"cnn_name": "my_categorical_unet_fc_dil_v2", "callbacks_patience": 7, "callbacks_save_freq": 100,
+            "datagen_batch_size": 2, "normalization": "PERCENTILE"}
+    cfg = load_config(write(tmp_path, "legacy.json", json.dumps(data)))
+    assert cfg["model"]["name"] == "categorical_unet_fc_dil"  # first contained name wins over _fc
+    assert cfg["train"]["reducer_patience"] == 7
+    assert cfg["train"]["patience"] == defaults()["train"]["patience"]
+    assert cfg["train"]["save_freq"] == 1
+    assert any("every 50 batches" in w for w in cfg.warnings)
+    assert (cfg["image"]["p_low"], cfg["image"]["p_high"]) == (0.1, 99.1)
+    data = {"cnn_name": "something_else", "normalization": "HE"}
+    cfg = load_config(write(tmp_path, "legacy2.json", json.dumps(data)))
+    assert cfg["model"]["name"] == "unet" and cfg["image"]["normalization"] == "histogram_equalization"
+    assert any("running model 'unet'" in w for w in cfg.warnings)
+    cfg = load_config(write(tmp_path, "legacy3.json", json.dumps({"cnn_name": "unet_lstm"})))
+    assert cfg["model"]["name"] == "unet_lstm" and not cfg.warnings

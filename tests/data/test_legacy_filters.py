@@ -72,3 +72,14 @@ def test_preprocessing_path_applies_them():
     mask[2:5, 2:5] = 1  # a label image counts as 255
     target = prepare_mask(mask, cfg)
     assert target[2, 2] == 0 and target[3, 3] == 1 and target.max() == 1
+
+
+def test_histogram_equalization_normaliser():
+    from dl_suite.data.normalization import normalize
+
+    image = np.array([[0, 0], [10, 200]], np.uint8)
+    out = normalize(image, "histogram_equalization")
+    # equalize_hist maps each value to its cumulative frequency: 0 -> 2/4, 10 -> 3/4, 200 -> 4/4
+    assert out.dtype == np.float32
+    assert out[1, 1] == pytest.approx(1.0, abs=1e-3) and out[0, 0] < out[1, 0] < out[1, 1]
+    assert out[1, 0] - out[0, 0] == pytest.approx(0.25, abs=0.01)

@@ -423,22 +423,28 @@ def _accepts_null(spec):
 def fold_legacy_keys(values):
     """Moves the values of legacy schema keys onto the keys that code reads (in place).
 
+    The legacy key is then cleared, so code reads one key only. Keys absent from the schema
+    are left alone.
+
     Args:
         values: section -> key -> value, every schema key present (defaults filled).
     """
-    tiled, infer = values["tiledinfer"], values["infer"]
-    if tiled.get("split_size") and not tiled.get("tile_size"):
-        tiled["tile_size"] = tiled["split_size"]
-    tiled["split_size"] = None
+    tiled, infer = values.get("tiledinfer", {}), values.get("infer", {})
+    if tiled.get("split_size"):
+        if not tiled.get("tile_size"):
+            side = tiled["split_size"]
+            tiled["tile_size"] = [side, side] if _is_number(side) else side
+        tiled["split_size"] = None
     # The old tool's second images-folder section: its folders win, as inference is always tiled.
     for key in ("images_dir", "output_dir"):
-        if tiled.get(key):
+        if tiled.get(key) and key in infer:
             infer[key] = tiled[key]
-        tiled[key] = None
-    seg = values["segmentation"]
+            tiled[key] = None
+    seg = values.get("segmentation", {})
     if seg.get("colorize"):
         seg["overlay_style"] = "colorize"
-    seg["colorize"] = False
-    train, model = values["train"], values["model"]
-    if train.get("deep_supervision_weights") is None and model.get("aux_loss_weight") is not None:
-        train["deep_supervision_weights"] = model["aux_loss_weight"]
+        seg["colorize"] = False
+    train, model = values.get("train", {}), values.get("model", {})
+    if "deep_supervision_weights" in train and train["deep_supervision_weights"] is None:
+        if model.get("aux_loss_weight") is not None:
+            train["deep_supervision_weights"] = model["aux_loss_weight"]

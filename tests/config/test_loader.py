@@ -183,3 +183,16 @@ def test_legacy_json_semantics(tmp_path):
     assert any("running model 'unet'" in w for w in cfg.warnings)
     cfg = load_config(write(tmp_path, "legacy3.json", json.dumps({"cnn_name": "unet_lstm"})))
     assert cfg["model"]["name"] == "unet_lstm" and not cfg.warnings
+
+
+def test_legacy_schema_keys_are_folded_onto_the_keys_code_reads(tmp_path):
+    path = write(tmp_path, "a.config", "[tiledinfer]\nsplit_size = 256\nimages_dir = './tiles_in'\n"
+                 "[infer]\nimages_dir = './in'\n[segmentation]\ncolorize = True\n[model]\naux_loss_weight = 0.2\n")
+    cfg = load_config(path)
+    assert cfg["tiledinfer"]["tile_size"] == [256, 256] and cfg["tiledinfer"]["split_size"] is None
+    assert cfg["infer"]["images_dir"] == str((tmp_path / "tiles_in").resolve())
+    assert cfg["tiledinfer"]["images_dir"] is None
+    assert cfg["segmentation"]["overlay_style"] == "colorize" and cfg["segmentation"]["colorize"] is False
+    assert cfg["train"]["deep_supervision_weights"] == 0.2
+    again = config_from_dict(cfg.to_dict())  # a run folder's config.json reloads unchanged
+    assert again.to_dict() == cfg.to_dict()

@@ -196,3 +196,11 @@ def test_legacy_schema_keys_are_folded_onto_the_keys_code_reads(tmp_path):
     assert cfg["train"]["deep_supervision_weights"] == 0.2
     again = config_from_dict(cfg.to_dict())  # a run folder's config.json reloads unchanged
     assert again.to_dict() == cfg.to_dict()
+
+
+def test_bare_names_in_lists_are_read_as_the_old_tool_evaluated_them(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nloss = bce_iou_loss\nmetrics = [dice_coef, iou_coef]\n"
+                 "[train]\nmetrics = [dice_coef, val_dice_coef]\n")
+    cfg = load_config(path)
+    assert cfg["model"]["loss"] == "bce_iou" and cfg["model"]["metrics"] == ["dice_coef", "iou"]
+    assert cfg["train"]["monitor"] == "val_dice_coef"

@@ -171,6 +171,7 @@ class RawConfig:
         self.warnings = []
         self.unknown = []
         self.unparsed = []
+        self.no_effect = []
 
     def put(self, section, key, value, origin):
         """Stores one value under its canonical name (renames and misspellings applied)."""
@@ -384,12 +385,14 @@ def settle_keys(raw):
                     continue
                 if why and value != defaults[section][key]:
                     no_effect.append(f"{origin} = {value!r} ({why})")
+                    raw.no_effect.append((section, key, value, why))
                 continue
             if not legacy or origin.startswith("--set"):
                 continue  # validation refuses it: canonical files and --set are strict
             del raw.values[section][key]
             if why:
                 no_effect.append(f"{origin} = {value!r} ({why})")
+                raw.no_effect.append((section, key, value, why))
             else:
                 options = known.get(section, known)
                 unknown.append(f"{origin} = {value!r}{_did_you_mean(key if section in known else section, options)}")

@@ -35,6 +35,8 @@ def _tiny_config(cfg):
     tiny = {k: v for k, v in TINY_KWARGS[name].items() if k != "input_shape"}
     side = max(32, input_multiple(name, **{**cfg["model"], **tiny}))
     cfg = cfg.replace("model", image_height=side, image_width=side, **tiny)
+    # weights of the user's full-size model (notebook paths such as /content/...) cannot fit
+    cfg = cfg.replace("train", pretrained_weights=None)
     return cfg.replace("generator", patch_size=[side, side])
 
 

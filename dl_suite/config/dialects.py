@@ -34,6 +34,8 @@ MODEL_ALIASES = {
     "TensorflowSharpUNet": "sharp_unet",
     "TensorflowEfficientUNet": "efficient_unet",
     "TensorflowEfficientNetB7UNet": "efficientnetb7_unet",
+    "TensorflowXceptionLikeUNet": "xception_unet",
+    "TensorflowBASNet": "basnet",
 }
 # The legacy JSON suite chose its model by the first of these names that `cnn_name` contains.
 CNN_NAME_ORDER = (

@@ -147,11 +147,11 @@ def build_config(raw, *, source=None, base_dir=Path(".")):
             if section in known and key in known[section]:
                 values[section][key] = value
     problems += schema_problems(values, raw.origins)
+    for warning in raw.warnings:  # also when refusing: ignored keys may explain an error
+        logger.warning(warning)
     if problems:
         raise ConfigError(problems, source=source)
     dialects.fold_legacy_keys(values)
     _resolve_paths(values, Path(base_dir))
-    for warning in raw.warnings:
-        logger.warning(warning)
     return Config(values, source=source, base_dir=base_dir, warnings=raw.warnings,
                   no_effect=raw.no_effect)

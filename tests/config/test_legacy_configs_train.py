@@ -41,7 +41,7 @@ def _tiny_config(cfg):
 
 
 @pytest.mark.parametrize("path", LEGACY, ids=[p.name for p in LEGACY])
-def test_legacy_config_trains_one_step(path, tiny_batch, caplog):
+def test_legacy_config_trains_one_step(path, tiny_batch):
     from dl_suite.workflows.train import build_compiled_model
 
     cfg = load_config(path)  # unchanged: no --set, no edited copy

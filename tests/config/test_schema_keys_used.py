@@ -19,25 +19,29 @@ def _code():
     return "\n".join(texts)
 
 
+def _read_names(code):
+    """Quoted words ("key", 'key'), keyword parameters or dataclass fields (`key=`,
+    `key: int =`; builders and option classes take whole sections as **kwargs), and suffixes of
+    key families read through an f-string such as `f"{name}_prob"`."""
+    names = set(re.findall(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""", code))
+    names |= set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", code))
+    names |= set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*): [\w\[\], |]+ =", code))
+    suffixes = set(re.findall(r"""\}_([A-Za-z0-9]+)["']""", code))
+    return names, suffixes
+
+
 def _is_read(key, code):
-    """A quoted key ("key", 'key'), a keyword parameter or dataclass field (`key=`, `key: int =`;
-    builders and option classes take whole sections as **kwargs), or a key family read through an
-    f-string such as `f"{name}_prob"`."""
-    word = re.escape(key)
-    pattern = rf"""["']{word}["']|\b{word}\s*=[^=]|\b{word}: [\w\[\], |]+ ="""
-    if re.search(pattern, code):
-        return True
-    suffix = key.rsplit("_", 1)[-1]
-    return "_" in key and re.search(rf"""\}}_{re.escape(suffix)}["']""", code) is not None
+    names, suffixes = _read_names(code) if isinstance(code, str) else code
+    return key in names or ("_" in key and key.rsplit("_", 1)[-1] in suffixes)
 
 
 def unread_keys():
-    code = _code()
+    found = _read_names(_code())
     return sorted(
         f"{section}.{key}"
         for section, props in section_properties().items()
         for key in props
-        if not _is_read(key, code)
+        if not _is_read(key, found)
     )
 
 

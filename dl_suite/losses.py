@@ -566,3 +566,6 @@ def deep_supervision_losses(name, num_outputs, aux_weights=None, **params):
     weights = aux_loss_weights(num_outputs, aux_weights)
     losses = [get_loss(name, **params) for _ in range(int(num_outputs))]
     return losses, weights
+
+
+from dl_suite import losses_legacy  # noqa: E402,F401  (registers bce_iou and ssim)

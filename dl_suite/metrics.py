@@ -266,3 +266,5 @@ def get_metrics(names, num_classes=1, threshold=0.5):
         else:
             metrics.append(get_metric(name, num_classes=num_classes, threshold=threshold))
     return metrics
+
+from dl_suite import metrics_legacy  # noqa: E402,F401  (registers specificity)

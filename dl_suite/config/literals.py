@@ -4,6 +4,9 @@ import ast
 import re
 
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_./\\:~\-]+$")
+# A bare name inside a list or tuple, e.g. `[dice_coef, val_dice_coef]` (the old tool `eval`ed it).
+_BARE_NAME = re.compile(r"(?<=[\[(,])\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?=[\]),])")
+_KEYWORDS = {"True", "False", "None"}
 
 
 class LiteralError(ValueError):
@@ -37,6 +40,20 @@ def _suggest(text):
         return None
 
 
+def _quote_bare_names(text):
+    """`[dice_coef, "iou"]` -> ["dice_coef", "iou"] (names as strings), or None."""
+    def quote(match):
+        name = match.group(1)
+        return match.group(0) if name in _KEYWORDS else match.group(0).replace(name, repr(name))
+
+    if not text.startswith(("[", "(")):
+        return None
+    try:
+        return _plain(ast.literal_eval(_BARE_NAME.sub(quote, text)))
+    except (ValueError, SyntaxError):
+        return None
+
+
 def parse_literal(text):
     """Parses one INI value.
 
@@ -56,6 +73,9 @@ def parse_literal(text):
             return text
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
+        quoted = _quote_bare_names(text)
+        if quoted is not None:
+            return quoted
         reason = getattr(exc, "msg", None) or str(exc)
         raise LiteralError(text, reason, _suggest(text)) from None
 

@@ -25,13 +25,15 @@ class Config(Mapping):
         source: the file it was read from (or None).
         base_dir: folder relative paths were resolved against.
         warnings: notes for the user (known misspellings, ignored legacy keys).
+        no_effect: (section, key, value, reason) of keys the file set that change nothing.
     """
 
-    def __init__(self, values, source=None, base_dir=None, warnings=()):
+    def __init__(self, values, source=None, base_dir=None, warnings=(), no_effect=()):
         self._values = {s: MappingProxyType(dict(v)) for s, v in values.items()}
         self.source = Path(source) if source else None
         self.base_dir = Path(base_dir) if base_dir else None
         self.warnings = list(warnings)
+        self.no_effect = list(no_effect)
 
     def __getitem__(self, section):
         return self._values[section]
@@ -55,7 +57,7 @@ class Config(Mapping):
         """A copy with some keys of one section changed (no re-validation)."""
         values = {s: dict(v) for s, v in self._values.items()}
         values[section].update(changes)
-        return Config(values, self.source, self.base_dir, self.warnings)
+        return Config(values, self.source, self.base_dir, self.warnings, self.no_effect)
 
 
 def _read_raw(path):
@@ -135,6 +137,7 @@ def config_from_dict(values, overrides=(), *, base_dir=".", source=None):
 def build_config(raw, *, source=None, base_dir=Path(".")):
     """Turns a RawConfig into a validated Config (see `load_config`)."""
     dialects.canonicalise_names(raw)
+    dialects.settle_keys(raw)
     problems = list(raw.problems)
     problems += unknown_key_problems(raw)
     known = schema_lib.section_properties()
@@ -144,9 +147,11 @@ def build_config(raw, *, source=None, base_dir=Path(".")):
             if section in known and key in known[section]:
                 values[section][key] = value
     problems += schema_problems(values, raw.origins)
+    for warning in raw.warnings:  # also when refusing: ignored keys may explain an error
+        logger.warning(warning)
     if problems:
         raise ConfigError(problems, source=source)
+    dialects.fold_legacy_keys(values)
     _resolve_paths(values, Path(base_dir))
-    for warning in raw.warnings:
-        logger.warning(warning)
-    return Config(values, source=source, base_dir=base_dir, warnings=raw.warnings)
+    return Config(values, source=source, base_dir=base_dir, warnings=raw.warnings,
+                  no_effect=raw.no_effect)

@@ -112,3 +112,6 @@ def normalize(image, method="percentile", **params):
     """
     out = NORMALIZERS.get(str(method).lower())(np.asarray(image), **params)
     return out.astype(np.float32, copy=False)
+
+
+from dl_suite.data import legacy_filters  # noqa: E402,F401  (registers histogram_equalization)

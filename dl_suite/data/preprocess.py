@@ -6,6 +6,7 @@ normalised and shaped exactly as in training.
 
 import numpy as np
 
+from dl_suite.data.legacy_filters import apply_image_filters, apply_mask_filters
 from dl_suite.data.normalization import normalize
 from dl_suite.errors import DataError
 
@@ -103,6 +104,7 @@ def preprocess_image(image, cfg, path="image"):
     image = to_model_channels(image[..., None] if image.ndim == 2 else image,
                               cfg["model"]["image_channels"], path)
     section = cfg["image"]
+    image = apply_image_filters(image, section)
     params = {key: section[key] for key in NORMALIZATION_KEYS}
     return normalize(image, section["normalization"], **params).astype(np.float32)
 
@@ -117,7 +119,7 @@ def prepare_mask(mask, cfg, path="mask"):
     Raises:
         DataError: a multi-class mask holds a value >= model.num_classes.
     """
-    mask = np.asarray(mask)
+    mask = apply_mask_filters(mask, cfg["mask"])
     if mask.ndim == 3:
         mask = mask[..., 0] if mask.shape[-1] == 1 else mask.max(axis=-1)
     num_classes = cfg["model"]["num_classes"]

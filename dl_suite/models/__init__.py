@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 _BUILDER_MODULES = (
     "unet", "attention_unet", "sharp_unet", "multires_unet", "unet3plus", "u2net",
     "mobile_unet", "unet_lstm", "efficient_unet", "deeplabv3plus", "pspnet", "icnet", "fcn",
-    "segnet", "swin_unet", "transunet",
+    "segnet", "swin_unet", "transunet", "xception_unet", "basnet",
 )
 for _module in _BUILDER_MODULES:
     importlib.import_module(f"dl_suite.models.{_module}")

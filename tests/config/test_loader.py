@@ -36,33 +36,62 @@ def test_ini_literals_parsed_safely(tmp_path):
 def test_eval_is_never_used(tmp_path):
     marker = tmp_path / "pwned"
     path = write(tmp_path, "a.config", f'[train]\nepochs = __import__("os").mkdir("{marker}")\n')
-    with pytest.raises(ConfigError):
-        load_config(path)
+    cfg = load_config(path)  # the old tool's fallback: a warning and the default
+    assert cfg["train"]["epochs"] == defaults()["train"]["epochs"]
+    assert any("[train] epochs = __import__" in w for w in cfg.warnings)
     assert not marker.exists()
 
 
 def test_all_errors_reported_at_once_with_keys_values_and_hints(tmp_path):
-    path = write(tmp_path, "a.config", "[model]\nmodel = \"unet\"\nnum_layer = 4\nloss = \"dice_los\"\n"
-                 "[train]\nepochs = -3\nbatch_size = \"four\"\n[trian]\nx = 1\n")
+    data = {"model": {"name": "unet", "num_layer": 4, "loss": "dice_los"},
+            "train": {"epochs": -3, "batch_size": "four"}, "trian": {"x": 1}}
+    path = write(tmp_path, "a.json", json.dumps(data))
     with pytest.raises(ConfigError) as info:
         load_config(path)
     problems = info.value.problems
     assert len(problems) == 5, problems
     text = "\n".join(problems)
-    assert "[model] num_layer" in text and "Did you mean 'num_layers'" in text
+    assert "model.num_layer" in text and "Did you mean 'num_layers'" in text
     assert "'dice_los'" in text and "Did you mean 'dice'" in text
     assert "train.epochs" in text and "-3" in text and "at least 1" in text
     assert "train.batch_size" in text and "'four'" in text and "whole number" in text
     assert "[trian]" in text and "Did you mean 'train'" in text
 
 
-def test_unparseable_value_names_section_key_value_and_suggests(tmp_path):
-    path = write(tmp_path, "a.config", "[train]\nepochs = 5\nmetrics = [90. 180, 270,]\n")
+def test_ini_unknown_keys_are_one_warning_but_bad_values_stay_errors(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nmodel = \"unet\"\nnum_layer = 4\nloss = \"dice_los\"\n"
+                 "[train]\nepochs = -3\n[trian]\nx = 1\n")
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    (problem,) = info.value.problems
-    assert "[train] metrics = [90. 180, 270,]" in problem
-    assert "Did you mean [90, 180, 270]" in problem
+    text = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 2, text
+    assert "'dice_los'" in text and "train.epochs" in text
+    cfg = load_config(write(tmp_path, "b.config", "[model]\nnum_layer = 4\n[trian]\nx = 1\n[eval]\noutput_dir = './x'\n"))
+    (warning,) = [w for w in cfg.warnings if "does not know" in w]
+    assert "Ignored 3 key(s)" in warning
+    assert "[model] num_layer = 4 (did you mean 'num_layers'?)" in warning
+    assert "[trian] x = 1 (did you mean 'train'?)" in warning
+    assert "[eval] output_dir = './x'" in warning
+    assert cfg["model"]["num_layers"] == defaults()["model"]["num_layers"]
+
+
+def test_unparseable_value_falls_back_to_default_with_warning(tmp_path):
+    path = write(tmp_path, "a.config", "[train]\nepochs = 5\n[augmentor]\nangles = [90. 180, 270,]\n")
+    cfg = load_config(path)
+    assert cfg["augmentor"]["angles"] == defaults()["augmentor"]["angles"]
+    (warning,) = [w for w in cfg.warnings if "cannot be parsed" in w]
+    assert "[augmentor] angles = [90. 180, 270,]" in warning
+    assert f"default augmentor.angles = {defaults()['augmentor']['angles']!r}" in warning
+    assert "Likely fix: angles = [90, 180, 270]" in warning
+
+
+def test_key_given_twice_is_refused_with_both_lines(tmp_path):
+    path = write(tmp_path, "a.config", "[train]\nepochs = 5\n; c\nEpochs = 6\n[model]\n[train]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = "\n".join(info.value.problems)
+    assert "[train] epochs is given twice (lines 2 and 4)" in text
+    assert "Section [train] is given twice (lines 1 and 6)" in text
 
 
 def test_overrides_apply_and_are_validated(tmp_path):
@@ -104,9 +133,9 @@ def test_legacy_json_dialect_maps_and_coerces(tmp_path):
 
 def test_legacy_json_unknown_key_did_you_mean(tmp_path):
     path = write(tmp_path, "legacy.json", json.dumps({"cnn_name": "unet", "model_n_filter": 8}))
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "Did you mean 'model_n_filters'" in str(info.value)
+    cfg = load_config(path)
+    assert any("'model_n_filter' (given 8) (did you mean 'model_n_filters'?)" in w for w in cfg.warnings)
+    assert cfg["model"]["base_filters"] == defaults()["model"]["base_filters"]
 
 
 def test_misspelling_accepted_with_warning(tmp_path):
@@ -136,3 +165,42 @@ def test_config_from_dict_and_schema_shape():
     for section in schema["properties"].values():
         for key, spec in section.get("properties", {}).items():
             assert "default" in spec and spec.get("description"), key
+
+
+def test_legacy_json_semantics(tmp_path):
+    data = {"cnn_name": "my_categorical_unet_fc_dil_v2", "callbacks_patience": 7, "callbacks_save_freq": 100,
+            "datagen_batch_size": 2, "normalization": "PERCENTILE"}
+    cfg = load_config(write(tmp_path, "legacy.json", json.dumps(data)))
+    assert cfg["model"]["name"] == "categorical_unet_fc_dil"  # first contained name wins over _fc
+    assert cfg["train"]["reducer_patience"] == 7
+    assert cfg["train"]["patience"] == defaults()["train"]["patience"]
+    assert cfg["train"]["save_freq"] == 1
+    assert any("every 50 batches" in w for w in cfg.warnings)
+    assert (cfg["image"]["p_low"], cfg["image"]["p_high"]) == (0.1, 99.1)
+    data = {"cnn_name": "something_else", "normalization": "HE"}
+    cfg = load_config(write(tmp_path, "legacy2.json", json.dumps(data)))
+    assert cfg["model"]["name"] == "unet" and cfg["image"]["normalization"] == "histogram_equalization"
+    assert any("running model 'unet'" in w for w in cfg.warnings)
+    cfg = load_config(write(tmp_path, "legacy3.json", json.dumps({"cnn_name": "unet_lstm"})))
+    assert cfg["model"]["name"] == "unet_lstm" and not cfg.warnings
+
+
+def test_legacy_schema_keys_are_folded_onto_the_keys_code_reads(tmp_path):
+    path = write(tmp_path, "a.config", "[tiledinfer]\nsplit_size = 256\nimages_dir = './tiles_in'\n"
+                 "[infer]\nimages_dir = './in'\n[segmentation]\ncolorize = True\n[model]\naux_loss_weight = 0.2\n")
+    cfg = load_config(path)
+    assert cfg["tiledinfer"]["tile_size"] == [256, 256] and cfg["tiledinfer"]["split_size"] is None
+    assert cfg["infer"]["images_dir"] == str((tmp_path / "tiles_in").resolve())
+    assert cfg["tiledinfer"]["images_dir"] is None
+    assert cfg["segmentation"]["overlay_style"] == "colorize" and cfg["segmentation"]["colorize"] is False
+    assert cfg["train"]["deep_supervision_weights"] == 0.2
+    again = config_from_dict(cfg.to_dict())  # a run folder's config.json reloads unchanged
+    assert again.to_dict() == cfg.to_dict()
+
+
+def test_bare_names_in_lists_are_read_as_the_old_tool_evaluated_them(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nloss = bce_iou_loss\nmetrics = [dice_coef, iou_coef]\n"
+                 "[train]\nmetrics = [dice_coef, val_dice_coef]\n")
+    cfg = load_config(path)
+    assert cfg["model"]["loss"] == "bce_iou" and cfg["model"]["metrics"] == ["dice_coef", "iou"]
+    assert cfg["train"]["monitor"] == "val_dice_coef"

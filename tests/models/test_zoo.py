@@ -34,6 +34,8 @@ PINNED_PARAMS = {
     "unet3plus": 9_783,
     "unet_3": 7_709,
     "unet_lstm": 18_013,
+    "xception_unet": 8_885,
+    "basnet": 27_973,
 }
 
 

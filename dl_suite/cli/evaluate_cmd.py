@@ -19,7 +19,10 @@ def run(args):
     from dl_suite.workflows.evaluate import evaluate
 
     result = evaluate(load(args), run=args.run_dir, split=args.split)
-    mean = result["summary"]["mean"]
+    mean = dict(result["summary"]["mean"])
+    isbi = result["summary"].get("isbi")
+    if isbi:  # V_Rand / V_Info pooled over the whole set (the ISBI convention), not image means
+        mean.update(v_rand=isbi["v_rand"], v_info=isbi["v_info"])
     shown = [k for k in HEADLINE if isinstance(mean.get(k), float)]
     say(f"Evaluated {result['summary']['num_images']} images (threshold {result['summary']['threshold']:.3f}): "
         + ", ".join(f"{k} {mean[k]:.4f}" for k in shown))

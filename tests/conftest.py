@@ -15,3 +15,19 @@ def shared_dir():
     if not SHARED.is_dir():
         pytest.skip("../shared is not present beside the repository")
     return SHARED
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips tests marked slow unless they are selected explicitly (`-m slow`).
+
+    Runs after the folder conftests (trylast), so a marker they add is seen here.
+    """
+    if "slow" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+pytest_collection_modifyitems.trylast = True

@@ -44,15 +44,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skips tests marked slow unless they are selected explicitly (`-m slow`)."""
+    """Marks the heaviest models slow on JAX."""
     jax = keras.backend.backend() == "jax"
     for item in items:
         param = getattr(item, "callspec", None) and item.callspec.params.get("name")
         if jax and item.nodeid.startswith("tests/models/test_zoo.py") and param in JAX_SLOW:
             item.add_marker(pytest.mark.slow)
-    if "slow" in (config.option.markexpr or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if "slow" in item.keywords and item.nodeid.startswith("tests/models"):
-            item.add_marker(skip)
+    # the skip of slow tests unless `-m slow` is in tests/conftest.py (all folders)

@@ -43,7 +43,6 @@ def _kill_after(proc, state, epochs, timeout=300):
         proc.wait(timeout=30)
 
 
-@pytest.mark.slow
 def test_killed_run_resumes_to_the_uninterrupted_weights(tiny_project):
     config = tiny_project / "project.config"
     args = sum((["--set", s] for s in RESUME_SETS), [])

@@ -192,15 +192,15 @@ class SegmentationDataset(keras.utils.PyDataset):
             for _ in range(self.patch_batch):
                 top, left = self.sampler.sample(rng, i)
                 centre = (left + (w - 1) / 2.0, top + (h - 1) / 2.0)
-                source = self._source_image(i)
+                source, target = self._source_image(i), self._source_target(i)
                 if self.augmentor is None:
                     window = (slice(top, top + h), slice(left, left + w))
                     x = source[window]
-                    y = self.targets[i][window]
+                    y = target[window]
                     wt = None if self.weights[i] is None else self.weights[i][window]
                 else:
                     x, y, wt = self.augmentor.augment(
-                        source, self.targets[i], self.weights[i], rng=rng,
+                        source, target, self.weights[i], rng=rng,
                         output_shape=self.patch_size, center=centre,
                     )
                 xs.append(self._finish_x(x if x.ndim == 3 else x[..., None]))
@@ -214,7 +214,7 @@ class SegmentationDataset(keras.utils.PyDataset):
             y = y.astype(np.float32)[..., None]
         if self.weight_map:
             y = np.concatenate([y, np.stack(ws).astype(np.float32)[..., None]], axis=-1)
-        return x, y
+        return x, self._finish_y(y)
 
     def _source_image(self, i):
         """The (H, W, C) array patches of sample `i` are cut from (subclasses add frames)."""
@@ -223,6 +223,14 @@ class SegmentationDataset(keras.utils.PyDataset):
     def _finish_x(self, x):
         """Shapes one augmented (h, w, C) input patch (subclasses split frames)."""
         return x
+
+    def _source_target(self, i):
+        """The (H, W) target patches of sample `i` are cut from (subclasses stack frames)."""
+        return self.targets[i]
+
+    def _finish_y(self, y):
+        """Shapes a batch of targets (subclasses move a frame axis)."""
+        return y
 
     def on_epoch_end(self):
         self.epoch += 1

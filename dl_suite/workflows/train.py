@@ -101,6 +101,31 @@ def for_outputs(dataset, model):
     return SameTargetPerOutput(dataset, names)
 
 
+def _training_inputs(cfg, run_dir):
+    """(train_ds, val_ds, channels, preview samples); time-window models read videos."""
+    from dl_suite.workflows.video_data import (is_video_model, load_video_training_data,
+                                               make_video_datasets)
+
+    if is_video_model(cfg["model"]["name"]):
+        train_videos, val_videos = load_video_training_data(cfg)
+        logger.info(
+            "Training on %d annotated frames of %d videos (windows of %d frames), validating on "
+            "%d; run folder %s", train_videos.num_annotated(), len(train_videos.names),
+            cfg["model"]["time_windows"], val_videos.num_annotated() if val_videos else 0, run_dir,
+        )
+        train_ds, val_ds = make_video_datasets(cfg, train_videos, val_videos,
+                                               patch_size=patch_size(cfg),
+                                               weight_map=_weight_map_kind(cfg))
+        return train_ds, val_ds, train_videos.channels, ([], [], [])  # previews are 2-D only
+    train_samples, val_samples = load_training_data(cfg)
+    logger.info(
+        "Training on %d images, validating on %d; run folder %s",
+        len(train_samples[0]), len(val_samples[0]) if val_samples else 0, run_dir,
+    )
+    train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
+    return train_ds, val_ds, train_samples[1][0].shape[-1], val_samples or train_samples
+
+
 def _start_run(cfg):
     run_dir = runs.create_run(cfg["train"]["model_dir"])
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
@@ -143,13 +168,7 @@ def train(cfg, *, resume=None):
         run_dir = _start_run(cfg)
         state = None
     runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"])
-    train_samples, val_samples = load_training_data(cfg)
-    logger.info(
-        "Training on %d images, validating on %d; run folder %s",
-        len(train_samples[0]), len(val_samples[0]) if val_samples else 0, run_dir,
-    )
-    train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
-    channels = train_samples[1][0].shape[-1]
+    train_ds, val_ds, channels, shown = _training_inputs(cfg, run_dir)
     if state is None:
         try:
             model = build_compiled_model(cfg, channels)
@@ -158,7 +177,6 @@ def train(cfg, *, resume=None):
         if cfg["model"]["show_summary"]:
             model.summary(print_fn=logger.info)
     count = cfg["train"]["num_infer_images"]
-    shown = val_samples or train_samples
     callbacks = build_callbacks(
         run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],
         has_validation=val_ds is not None, resume_state=state,

@@ -12,7 +12,8 @@ from dl_suite.errors import DataError
 
 def _indexed_video(num_frames, size=16):
     """Frame k is constant k: a window's values name the frames it holds."""
-    return np.arange(num_frames, dtype=np.float32)[:, None, None, None] * np.ones((1, size, size, 1), np.float32)
+    values = np.arange(num_frames, dtype=np.float32)[:, None, None, None]
+    return values * np.ones((1, size, size, 1), np.float32)
 
 
 @pytest.mark.parametrize("padding", ["mirror", "repeat"])

@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 import tifffile
 
 from dl_suite.config import load_config

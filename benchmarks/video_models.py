@@ -9,7 +9,8 @@ window `window_indices(t, T, N, "mirror")`, the rule its training used.
 
     python3 benchmarks/video_models.py [--budget 180] [--snr 1.5] [--size 64] [--frames 40]
 
-On a shared CPU the wall-clock budget buys a varying number of steps: read `steps` too.
+On a shared CPU the wall-clock budget buys a varying number of steps: read `steps` too;
+`--steps N` trains both for N steps instead (equal updates rather than equal time).
 """
 
 import argparse
@@ -55,7 +56,7 @@ class TimeBudget:
     """Keras callback: stops training once `seconds` of wall-clock time have passed after the
     first step (which traces and compiles the graph, and is not counted)."""
 
-    def __new__(cls, seconds):
+    def __new__(cls, seconds, max_steps=None):
         import keras
 
         class _Budget(keras.callbacks.Callback):
@@ -66,7 +67,9 @@ class TimeBudget:
                 self.steps += 1
                 if self.start is None:
                     self.start = time.perf_counter()
-                elif time.perf_counter() - self.start > seconds:
+                elif max_steps and self.steps >= max_steps:
+                    self.model.stop_training = True
+                elif not max_steps and time.perf_counter() - self.start > seconds:
                     self.model.stop_training = True
 
         return _Budget()
@@ -84,7 +87,7 @@ def train(name, train_videos, args):
         ds = SegmentationDataset([f for v, _ in train_videos for f in v],
                                  [f for _, m in train_videos for f in m], **common)
     model = build(name, args)
-    budget = TimeBudget(args.budget)
+    budget = TimeBudget(args.budget, args.steps)
     start = time.perf_counter()
     model.fit(ds, epochs=10_000, callbacks=[budget], verbose=0)
     return model, budget.steps, time.perf_counter() - start
@@ -118,6 +121,9 @@ def main():
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--cells", type=int, default=6)
     parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train a fixed number of steps instead of --budget seconds")
+    parser.add_argument("--models", default="unet_lstm,unet", help="comma-separated subset")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
     import keras
@@ -126,7 +132,7 @@ def main():
     train_videos = videos([0, 1], args)
     (test_frames, test_masks), = videos([100], args)
     results = {}
-    for name in ("unet_lstm", "unet"):
+    for name in args.models.split(","):
         model, steps, seconds = train(name, train_videos, args)
         probs, per_frame = predict(name, model, test_frames, args)
         pred = probs > 0.5

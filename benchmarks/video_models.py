@@ -11,6 +11,12 @@ window `window_indices(t, T, N, "mirror")`, the rule its training used.
 
 On a shared CPU the wall-clock budget buys a varying number of steps: read `steps` too;
 `--steps N` trains both for N steps instead (equal updates rather than equal time).
+
+Measured 2026-12-02 (2 shared CPU cores, one seed each; 64 px, 40 test frames, windows of 5):
+    SNR 1.5, 150 s:  unet_lstm (287k params) 211 steps, Dice 0.868, 69 ms/frame;
+                     unet (273k params)      501 steps, Dice 0.947, 52 ms/frame.
+    SNR 0.8, 150 s:  unet_lstm 173 steps, Dice 0.471; unet 399 steps, Dice 0.886.
+    Equal steps:     unet_lstm 500 steps at SNR 1.5: Dice 0.949; 400 steps at SNR 0.8: 0.893.
 """
 
 import argparse

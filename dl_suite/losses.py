@@ -84,8 +84,8 @@ def _per_image_mean(values):
 
 
 def _spatial_sum(values):
-    """Sums over H, W, keeping (B, C)."""
-    return ops.sum(values, axis=(1, 2))
+    """Sums over H, W (and T for (B, T, H, W, C) video targets), keeping (B, C)."""
+    return ops.sum(values, axis=tuple(range(1, len(values.shape) - 1)))
 
 
 def _class_weight_map(target, class_weights, dtype):

@@ -44,9 +44,10 @@ def hard_one_hot(y_true, y_pred, threshold=0.5):
 def confusion_counts(y_true, y_pred, threshold=0.5):
     """Per-image, per-class TP, FP, FN, each (B, K)."""
     true, pred = hard_one_hot(y_true, y_pred, threshold)
-    tp = ops.sum(true * pred, axis=(1, 2))
-    fp = ops.sum((1.0 - true) * pred, axis=(1, 2))
-    fn = ops.sum(true * (1.0 - pred), axis=(1, 2))
+    axes = tuple(range(1, len(true.shape) - 1))  # H, W (and T for video targets)
+    tp = ops.sum(true * pred, axis=axes)
+    fp = ops.sum((1.0 - true) * pred, axis=axes)
+    fn = ops.sum(true * (1.0 - pred), axis=axes)
     return tp, fp, fn
 
 
@@ -97,7 +98,7 @@ def recall(y_true, y_pred, threshold=0.5):
 def pixel_accuracy(y_true, y_pred, threshold=0.5):
     """Fraction of pixels whose hard prediction equals the truth, per image."""
     true, pred = hard_one_hot(y_true, y_pred, threshold)
-    return ops.mean(ops.sum(true * pred, axis=-1), axis=(1, 2))
+    return ops.mean(ops.sum(true * pred, axis=-1), axis=tuple(range(1, len(true.shape) - 1)))
 
 
 # ----------------------------------------------------------------------------------------------

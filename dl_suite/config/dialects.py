@@ -307,7 +307,19 @@ def _read_legacy_json(data):
         # The legacy suite's PERCENTILE normalisation used the 0.1 / 99.1 percentile range.
         raw.put("image", "p_low", 0.1, "normalization")
         raw.put("image", "p_high", 99.1, "normalization")
+    _binarise_instance_ids(raw)
     return raw
+
+
+def _binarise_instance_ids(raw):
+    """`datagen_type: segmentation` with two categories read the label files (`instance_ids_NNN`)
+    as foreground = label > 0; recorded as mask.binarize = True (unless the config sets it)."""
+    target = raw.values.get("generator", {}).get("target_type")
+    classes = raw.values.get("model", {}).get("num_classes")
+    if target == "segmentation" and classes == 2 and "binarize" not in raw.values.get("mask", {}):
+        raw.put("mask", "binarize", True, "datagen_type")
+        logger.info("datagen_type 'segmentation' with 2 categories: label images are binarised "
+                    "(label > 0 = class 1), as the legacy tool did (mask.binarize = True).")
 
 
 def _did_you_mean(word, options, cutoff=0.5):

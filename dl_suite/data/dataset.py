@@ -189,13 +189,13 @@ class SegmentationDataset(keras.utils.PyDataset):
             for _ in range(self.patch_batch):
                 top, left = self.sampler.sample(rng, i)
                 centre = (left + (w - 1) / 2.0, top + (h - 1) / 2.0)
-                source = self._source_image(i)
+                source, source_mask = self._source_image(i), self._source_mask(i)
                 if self.augmentor is None:
                     window = (slice(top, top + h), slice(left, left + w))
-                    x, mask = source[window], self.masks[i][window]
+                    x, mask = source[window], source_mask[window]
                 else:
                     x, mask, _ = self.augmentor.augment(
-                        source, self.masks[i], None, rng=rng,
+                        source, source_mask, None, rng=rng,
                         output_shape=self.patch_size, center=centre,
                     )
                 y, wt = self.derive_targets(mask)
@@ -206,10 +206,14 @@ class SegmentationDataset(keras.utils.PyDataset):
         y = np.stack(ys).astype(np.float32)[..., None]
         if self.weight_map:
             y = np.concatenate([y, np.stack(ws).astype(np.float32)[..., None]], axis=-1)
-        return x, y
+        return x, self._finish_y(y)
 
     def derive_targets(self, mask):
-        """(target, weights or None) of one (augmented) mask patch."""
+        """(target, weights or None) of one (augmented) mask patch (h, w), or of a window's
+        masks (h, w, T) for every-frame targets (then one target per frame, no weights)."""
+        if mask.ndim == 3:
+            return np.stack([make_target(mask[..., k], self.target_kind, self.num_classes)
+                             for k in range(mask.shape[-1])], axis=-1), None
         target = make_target(mask, self.target_kind, self.num_classes)
         if not self.weight_map:
             return target, None
@@ -222,6 +226,15 @@ class SegmentationDataset(keras.utils.PyDataset):
     def _finish_x(self, x):
         """Shapes one augmented (h, w, C) input patch (subclasses split frames)."""
         return x
+
+    def _source_mask(self, i):
+        """The (H, W) mask patches of sample `i` are cut from (subclasses stack frames);
+        targets and weights are derived from the augmented patch."""
+        return self.masks[i]
+
+    def _finish_y(self, y):
+        """Shapes a batch of targets (subclasses move a frame axis)."""
+        return y
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -108,6 +108,31 @@ def check_targets(cfg):
     target_num_classes(cfg["generator"]["target_type"], cfg["model"]["num_classes"])
 
 
+def _training_inputs(cfg, run_dir):
+    """(train_ds, val_ds, channels, preview samples); time-window models read videos."""
+    from dl_suite.workflows.video_data import (is_video_model, load_video_training_data,
+                                               make_video_datasets)
+
+    if is_video_model(cfg["model"]["name"]):
+        train_videos, val_videos = load_video_training_data(cfg)
+        logger.info(
+            "Training on %d annotated frames of %d videos (windows of %d frames), validating on "
+            "%d; run folder %s", train_videos.num_annotated(), len(train_videos.names),
+            cfg["model"]["time_windows"], val_videos.num_annotated() if val_videos else 0, run_dir,
+        )
+        train_ds, val_ds = make_video_datasets(cfg, train_videos, val_videos,
+                                               patch_size=patch_size(cfg),
+                                               weight_map=_weight_map_kind(cfg))
+        return train_ds, val_ds, train_videos.channels, ([], [], [])  # previews are 2-D only
+    train_samples, val_samples = load_training_data(cfg)
+    logger.info(
+        "Training on %d images, validating on %d; run folder %s",
+        len(train_samples[0]), len(val_samples[0]) if val_samples else 0, run_dir,
+    )
+    train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
+    return train_ds, val_ds, train_samples[1][0].shape[-1], val_samples or train_samples
+
+
 def _start_run(cfg):
     run_dir = runs.create_run(cfg["train"]["model_dir"])
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
@@ -166,16 +191,10 @@ def _fit(cfg, run_dir, state, initial_epoch):
     """Loads the data, builds (or continues) the model and fits it; returns the run folder."""
     from dl_suite.callbacks import build_callbacks
 
-    train_samples, val_samples = load_training_data(cfg)
-    logger.info(
-        "Training on %d images, validating on %d; run folder %s",
-        len(train_samples[0]), len(val_samples[0]) if val_samples else 0, run_dir,
-    )
-    train_ds, val_ds = make_datasets(cfg, train_samples, val_samples)
+    train_ds, val_ds, channels, shown = _training_inputs(cfg, run_dir)
     # Resume continues the data order and augmentation streams: batch i of epoch e is drawn
     # from the seed (seed, e, i), so the dataset starts at the first epoch still to run.
     train_ds.epoch = initial_epoch
-    channels = train_samples[1][0].shape[-1]
     if state is None:
         runs.write_status(run_dir, "running", input_shape=[*patch_size(cfg), int(channels)])
         try:
@@ -187,7 +206,6 @@ def _fit(cfg, run_dir, state, initial_epoch):
     else:
         model = state["model"]
     count = cfg["train"]["num_infer_images"]
-    shown = val_samples or train_samples
     callbacks = build_callbacks(
         run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],
         has_validation=val_ds is not None, resume_state=state,

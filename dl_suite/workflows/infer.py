@@ -8,41 +8,77 @@ from dl_suite.data.preprocess import preprocess_image
 from dl_suite.errors import UserError
 from dl_suite.io.pairs import list_images
 from dl_suite.workflows import runs
-from dl_suite.workflows.predict import fixed_input_size, load_model, load_run_config, model_predictor
+from dl_suite.workflows.predict import load_model, load_run_config, model_predictor
 
 logger = logging.getLogger(__name__)
 
 
-def inference_options(cfg, run_cfg, run_dir, model):
+def inference_options(cfg, run_cfg, run_dir, model, *, receptive_radius=None):
     """InferenceOptions from the config's [tiledinfer], [segmentation] and [infer] sections.
 
-    The preprocessing comes from the run's config; models built for a fixed input size are
-    tiled at that size.
+    The preprocessing comes from the run's config. A model that takes one input size only
+    (see `inference.free_size`) is tiled at that size, with a halo that leaves a tile core;
+    other models use `tile_size`. The halo is `halo` when set, else the measured
+    receptive-field radius `receptive_radius` capped by `max_halo` (null = no cap).
     """
     from dl_suite.inference.batch import options_from_config
+    from dl_suite.inference.free_size import spatial_size
+    from dl_suite.inference.normalize import normalizer_from_config
+    from dl_suite.inference.tiling import DEFAULT_OVERLAP
     from dl_suite.models import input_multiple
 
     model_section = dict(run_cfg["model"])
     tiled = dict(cfg["tiledinfer"])
     multiple = input_multiple(model_section.pop("name"), **model_section)
-    fixed = fixed_input_size(model)
+    fixed = spatial_size(model)
+    receptive_field = None if receptive_radius is None else 2 * int(receptive_radius) + 1
     if fixed:
-        # The model takes exactly this size: tiles of it, with halo and overlap that fit.
         side = min(fixed)
-        tiled["tile_size"] = fixed
-        tiled["max_halo"] = min(tiled["max_halo"], max(multiple, side // 4 // multiple * multiple))
-        if tiled["halo"] is not None:
-            tiled["halo"] = min(tiled["halo"], tiled["max_halo"])
-        overlap = tiled["overlapping"] if tiled["overlapping"] is not None else 16
+        overlap = tiled["overlapping"] if tiled["overlapping"] is not None else DEFAULT_OVERLAP
         tiled["overlapping"] = min(overlap, max(1, side // 8))
+        # the tile core (side - 2 * halo) must stay larger than the overlap
+        room = max(0, (side - tiled["overlapping"] - multiple) // 2 // multiple * multiple)
+        cap = tiled["max_halo"]
+        tiled["max_halo"] = room if cap is None else min(cap, room)
+        if tiled["halo"] is not None:
+            tiled["halo"] = min(int(max(tiled["halo"])) if isinstance(tiled["halo"], (list, tuple))
+                                else int(tiled["halo"]), room)
+        if tiled["tile_size"] not in (None, list(fixed), tuple(fixed)) or tiled["split_size"]:
+            logger.info("tile_size is ignored: this model takes %dx%d inputs only.", *fixed)
+        tiled["tile_size"] = fixed
+        if not tiled["enabled"]:
+            logger.warning("tiledinfer.enabled = false is ignored: this model takes %dx%d inputs "
+                           "only, so larger images are tiled at that size.", *fixed)
+            tiled["enabled"] = True
+    elif receptive_field is None and tiled["halo"] is None and tiled["max_halo"] is None:
+        logger.warning("The receptive field could not be measured and max_halo is null: using "
+                       "a halo of %d px.", 256)
+        tiled["max_halo"] = 256
     return options_from_config(
         tiled, cfg["segmentation"], cfg["infer"],
         num_channels=model_section["image_channels"],
         num_outputs=int(model.outputs[0].shape[-1]),
         input_multiple=multiple,
+        receptive_field=receptive_field,
         run_threshold=_stored_threshold(run_dir),
         normalize=partial(preprocess_image, cfg=run_cfg),
+        tile_normalizer=normalizer_from_config(run_cfg),
     )
+
+
+def prepare_inference(cfg, run_cfg, run_dir, model):
+    """The model ready for inference (free spatial size when possible) and its options.
+
+    Returns:
+        (model, InferenceOptions).
+    """
+    from dl_suite.inference.free_size import prepare_for_inference
+    from dl_suite.models import input_multiple
+
+    section = dict(run_cfg["model"])
+    multiple = input_multiple(section.pop("name"), **section)
+    model, radius = prepare_for_inference(model, input_multiple=multiple)
+    return model, inference_options(cfg, run_cfg, run_dir, model, receptive_radius=radius)
 
 
 def _stored_threshold(run_dir):
@@ -71,7 +107,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     model = load_model(weights if weights else runs.model_file(run_dir))
     run_cfg = load_run_config(run_dir)
     paths = list_images(source)
-    options = inference_options(cfg, run_cfg, run_dir, model)
+    model, options = prepare_inference(cfg, run_cfg, run_dir, model)
     logger.info("Segmenting %d image(s) with %s into %s", len(paths), run_dir.name, output_dir)
     report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
     return {

@@ -93,7 +93,8 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     """Segments every image of `infer.images_dir` (or `input_path`) with a run's model.
 
     Returns:
-        dict with counts `done`, `skipped`, `failed`, `failures` {name: reason}, `output_dir`.
+        dict with counts `done`, `skipped`, `failed`, `partial` (outputs exist in part: not
+        redone without `overwrite`), `failures` {name: reason}, `output_dir`.
     """
     from dl_suite.inference.batch import infer_paths
 
@@ -114,6 +115,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
         "done": len(report.written),
         "skipped": len(report.skipped),
         "failed": len(report.failed),
+        "partial": len(report.partial),
         "failures": {Path(p).name: msg for p, msg in report.failed},
         "output_dir": output_dir,
     }

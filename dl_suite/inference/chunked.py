@@ -59,7 +59,7 @@ def _chunk_labels(read, y0, y1, x0, x1, connectivity):
     return labels, count
 
 
-def find_components(read, shape, *, connectivity=8, chunk=CHUNK):
+def find_components(read, shape, *, connectivity=8, chunk=CHUNK, after_row=None):
     """Labels a binary image chunk by chunk and merges labels across chunk borders.
 
     Args:
@@ -67,6 +67,7 @@ def find_components(read, shape, *, connectivity=8, chunk=CHUNK):
         shape: (H, W).
         connectivity: 4 or 8.
         chunk: chunk side in pixels.
+        after_row: optional callable run after each row of chunks (e.g. to drop mapped pages).
 
     Returns:
         Components.
@@ -104,6 +105,8 @@ def find_components(read, shape, *, connectivity=8, chunk=CHUNK):
             if x1 in left:
                 left[x1][y0:y1] = glob[:, -1]
             offset += count
+        if after_row:
+            after_row()
     pairs = [_touching(above[y], below[y], connectivity) for y in rows[1:]]
     pairs += [_touching(left[x], right[x], connectivity) for x in cols[1:]]
     a = np.concatenate([p[0] for p in pairs] + [np.zeros(0, np.int64)])
@@ -139,7 +142,7 @@ def _touching(first, second, connectivity):
     return np.concatenate(a_all), np.concatenate(b_all)
 
 
-def map_components(read, write, shape, components, table):
+def map_components(read, write, shape, components, table, after_row=None):
     """Second pass: relabels every chunk and writes `table[final label]` with `write`.
 
     Args:
@@ -149,6 +152,7 @@ def map_components(read, write, shape, components, table):
         shape: (H, W).
         components: from `find_components`.
         table: array indexed by final label (0 = background).
+        after_row: optional callable run after each row of chunks.
     """
     height, width = shape
     chunk, offset = components.chunk, 0
@@ -160,9 +164,11 @@ def map_components(read, write, shape, components, table):
             final = components.lut[np.where(labels > 0, labels.astype(np.int64) + offset, 0)]
             write(slice(y0, y1), slice(x0, x1), table[final], final)
             offset += count
+        if after_row:
+            after_row()
 
 
-def _threshold(fg_block, prob, options, run_threshold, chunk):
+def _threshold(fg_block, prob, options, run_threshold, chunk, done):
     """The threshold as `postprocess` resolves it (Otsu from the same strided sample)."""
     method = options.threshold_method
     THRESHOLD_METHODS.get(method)  # unknown names fail here with the list of known ones
@@ -181,6 +187,7 @@ def _threshold(fg_block, prob, options, run_threshold, chunk):
             block = fg_block(y0, y1, x0, x1)[rows, (-x0) % step :: step]
             sample[-(-y0 // step) : -(-y0 // step) + block.shape[0],
                    -(-x0 // step) : -(-x0 // step) + block.shape[1]] = block
+        done()
     return resolve_threshold(sample, method, value=options.threshold, run_threshold=run_threshold)
 
 
@@ -219,7 +226,7 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
             fg = ndi.uniform_filter(fg, size=blur)
         return fg[c0 - a0 : c1 - a0, d0 - b0 : d1 - b0]
 
-    threshold = _threshold(fg_block, prob, options, run_threshold, chunk)
+    threshold = _threshold(fg_block, prob, options, run_threshold, chunk, done)
     for y0 in _starts(height, chunk):
         y1 = min(y0 + chunk, height)
         for x0 in _starts(width, chunk):
@@ -239,7 +246,7 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
 
     if options.fill_holes:
         holes = find_components(lambda r, c: ~read_mask(r, c), (height, width), connectivity=4,
-                                chunk=chunk)
+                                chunk=chunk, after_row=done)
         fill = ~holes.border
         if options.max_hole_size:
             fill &= holes.sizes <= options.max_hole_size
@@ -248,21 +255,24 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
         def fill_write(rows, cols, values, _labels):
             mask_out[rows, cols] = (read_mask(rows, cols) | values) * np.uint8(255)
 
-        map_components(lambda r, c: ~read_mask(r, c), fill_write, (height, width), holes, fill)
+        map_components(lambda r, c: ~read_mask(r, c), fill_write, (height, width), holes, fill,
+                       done)
         done()
     if options.clear_border or options.min_size:
-        objects = find_components(read_mask, (height, width), connectivity=4, chunk=chunk)
+        objects = find_components(read_mask, (height, width), connectivity=4, chunk=chunk,
+                                  after_row=done)
         keep = np.ones(objects.count + 1, bool)
         if options.min_size:
             keep &= objects.sizes >= options.min_size
         if options.clear_border:
             keep &= ~objects.border
         keep[0] = False
-        map_components(read_mask, write_mask, (height, width), objects, keep)
+        map_components(read_mask, write_mask, (height, width), objects, keep, done)
         done()
     if labels_out is None or options.instance_method == "none":
         return threshold, None
-    instances = find_components(read_mask, (height, width), connectivity=8, chunk=chunk)
+    instances = find_components(read_mask, (height, width), connectivity=8, chunk=chunk,
+                                after_row=done)
     table = np.arange(instances.count + 1, dtype=np.int64)
     if options.min_size:
         table[instances.sizes < options.min_size] = 0
@@ -272,6 +282,6 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
     def write_labels(rows, cols, values, _labels):
         out[rows, cols] = values.astype(out.dtype)
 
-    map_components(read_mask, write_labels, (height, width), instances, table)
+    map_components(read_mask, write_labels, (height, width), instances, table, done)
     done()
     return threshold, instances.count

@@ -12,14 +12,13 @@ import numpy as np
 from dl_suite.errors import UserError
 from dl_suite.inference import outputs as out_files
 from dl_suite.inference.oom import BatchSizeController
-from dl_suite.inference.overlay import make_overlay
-from dl_suite.inference.postprocess import PostprocessOptions, postprocess
-from dl_suite.inference.chunked import CHUNK, CHUNKED_INSTANCE_METHODS, postprocess_chunked
+from dl_suite.inference.postprocess import PostprocessOptions
+from dl_suite.inference.chunked import CHUNK
+from dl_suite.inference.results import postprocess_in_memory, postprocess_streamed, use_streaming
 from dl_suite.inference.tiling import (
     DEFAULT_HALO,
     DEFAULT_OVERLAP,
     DEFAULT_TILE_SIZE,
-    _release_mapped_pages,
     default_halo,
     predict_tiled,
     to_frames,
@@ -246,24 +245,13 @@ def _normalized(frame, options):
     return frame
 
 
-def _streamed(options, height, width):
-    """Whether a frame is post-processed chunk by chunk on disk (large frames)."""
-    if height * width <= options.stream_pixels:
-        return False
-    if options.postprocess.instance_method not in CHUNKED_INSTANCE_METHODS:
-        logger.warning("instance_method '%s' has no chunked form: the %dx%d frame is "
-                       "post-processed in memory.", options.postprocess.instance_method, height, width)
-        return False
-    return True
-
-
 def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch_control=None,
                stem=None):
     """Segments one image file (2D or stack) and writes its outputs; returns kind -> path.
 
     The probability map is written tile by tile into a memory-mapped TIFF. Frames larger than
     `options.stream_pixels` are normalised per tile, post-processed chunk by chunk into
-    memory-mapped mask and label TIFFs (`chunked.postprocess_chunked`, same result as the
+    memory-mapped mask and label TIFFs (`results.postprocess_streamed`, same result as the
     whole-frame path) and overlaid at most `options.overlay_max_side` pixels wide, so memory
     stays bounded whatever the image size.
 
@@ -291,7 +279,7 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
     axes = axes.replace("T", layout.letter)
     prob_path = paths.get("probability", Path(output_dir) / f".{stem}_prob_scratch.tif")
     control = batch_control or BatchSizeController(options.batch_size)
-    streamed = _streamed(options, height, width)
+    streamed = use_streaming(options, height, width)
     written = {}
     with create_output_tiff(prob_path, shape, np.float32, axes,
                             **out_files._calibration_kwargs(calibration)) as prob_file:
@@ -302,7 +290,7 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
                           tta=options.tta, input_multiple=options.input_multiple, out=prob4[t],
                           progress=options.progress, batch_control=control,
                           **_tiling_kwargs(options, height, width))
-        post = _postprocess_streamed if streamed else _postprocess_in_memory
+        post = postprocess_streamed if streamed else postprocess_in_memory
         written.update(post(frames, prob4, paths, layout, calibration, options))
         if "probability" not in paths:
             prob_file.discard()
@@ -313,105 +301,6 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
     logger.info("Segmented '%s' (%d frame(s), %dx%d%s).", path.name, num_frames, height, width,
                 ", streamed" if streamed else "")
     return {kind: written[kind] for kind in paths if kind in written}
-
-
-def _overlay(frame, mask, labels, options):
-    """Overlay of one frame at most `overlay_max_side` pixels wide (every f-th pixel)."""
-    f = max(1, -(-max(frame.shape[:2]) // options.overlay_max_side))
-    return make_overlay(np.asarray(frame[::f, ::f]), mask=np.asarray(mask[::f, ::f]) > 0,
-                        labels=None if labels is None else np.asarray(labels[::f, ::f]),
-                        style=options.overlay_style, colour=options.overlay_colour,
-                        black=options.legacy_black, white=options.legacy_white)
-
-
-def _postprocess_in_memory(frames, prob4, paths, layout, calibration, options):
-    num_frames, height, width = frames.shape[:3]
-    masks = np.zeros((num_frames, height, width), bool)
-    labels = overlays = None
-    for t in range(num_frames):
-        _, _, mask, lab = postprocess(prob4[t], options.postprocess,
-                                      run_threshold=options.run_threshold)
-        masks[t] = mask
-        if lab is not None and "labels" in paths:
-            labels = labels if labels is not None else np.zeros(masks.shape, lab.dtype)
-            if lab.dtype.itemsize > labels.dtype.itemsize:
-                labels = labels.astype(lab.dtype)
-            labels[t] = lab
-        if "overlay" in paths:
-            rgb = _overlay(frames[t], mask, lab, options)
-            overlays = overlays if overlays is not None else np.zeros((num_frames,) + rgb.shape, np.uint8)
-            overlays[t] = rgb
-    written = {}
-    if "mask" in paths:
-        written["mask"] = out_files.write_mask(paths["mask"], masks, layout, calibration)
-    if "labels" in paths:
-        if labels is None:
-            labels = np.zeros(masks.shape, np.uint16)
-            _warn_no_instances(paths)
-        written["labels"] = out_files.write_labels(paths["labels"], labels, layout, calibration)
-    if "overlay" in paths:
-        written["overlay"] = out_files.write_overlay(paths["overlay"], overlays, layout, calibration)
-    return written
-
-
-def _warn_no_instances(paths):
-    logger.warning("instance_method is 'none': '%s' holds no instances.", paths["labels"].name)
-
-
-def _postprocess_streamed(frames, prob4, paths, layout, calibration, options):
-    """Chunked post-processing into memory-mapped mask and label TIFFs (bounded memory)."""
-    num_frames, height, width = frames.shape[:3]
-    shape = (num_frames, height, width) if layout.is_stack else (height, width)
-    axes = layout.axes()
-    kwargs = out_files._calibration_kwargs(calibration)
-    scratch = paths["mask"] if "mask" in paths else paths.get("labels", paths.get("overlay"))
-    mask_path = paths.get("mask", scratch.with_name(f".{scratch.stem}_mask_scratch.tif"))
-    files = {"mask": create_output_tiff(mask_path, shape, np.uint8, axes, **kwargs)}
-    overlays = []
-    try:
-        masks = files["mask"].array if layout.is_stack else files["mask"].array[None]
-        for t in range(num_frames):
-            labels_view = {}
-
-            def labels_out(count, t=t):
-                if "labels" not in files:
-                    dtype = np.uint16 if count <= 65535 else np.float32
-                    files["labels"] = create_output_tiff(paths["labels"], shape, dtype, axes,
-                                                         display_range=(0, count), **kwargs)
-                out = files["labels"].array if layout.is_stack else files["labels"].array[None]
-                if count > 65535 and out.dtype == np.uint16:
-                    raise ValueError(f"Frame {t} has {count} objects, more than the 65535 the "
-                                     "label stack holds. To fix, segment the frames separately.")
-                labels_view["array"] = out[t]
-                return out[t]
-
-            def release():
-                for item in (prob4, masks, labels_view.get("array")):
-                    if item is not None:
-                        _release_mapped_pages(item)
-
-            postprocess_chunked(prob4[t], options.postprocess, mask_out=masks[t],
-                                labels_out=labels_out if "labels" in paths else None,
-                                run_threshold=options.run_threshold, chunk=options.chunk,
-                                after_chunk=release)
-            if "overlay" in paths:
-                overlays.append(_overlay(frames[t], masks[t], labels_view.get("array"), options))
-            release()
-        if "labels" in paths and "labels" not in files:
-            _warn_no_instances(paths)
-            files["labels"] = create_output_tiff(paths["labels"], shape, np.uint16, axes, **kwargs)
-        written = {}
-        if "overlay" in paths:
-            written["overlay"] = out_files.write_overlay(paths["overlay"], np.stack(overlays),
-                                                         layout, calibration)
-        for kind in ("mask", "labels"):
-            if kind in files and kind in paths:
-                written[kind] = files[kind].commit()
-        return written
-    finally:
-        for kind, handle in files.items():
-            if not handle.committed:
-                handle.discard()
 
 
 def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1, num_outputs=1,

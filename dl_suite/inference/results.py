@@ -91,6 +91,8 @@ def postprocess_streamed(frames, prob4, paths, layout, calibration, options):
 
     Same arguments and result as `postprocess_in_memory`; the files are equal.
     """
+    if not {"mask", "labels", "overlay"} & set(paths):
+        return {}
     num_frames, height, width = frames.shape[:3]
     shape = (num_frames, height, width) if layout.is_stack else (height, width)
     axes = layout.axes()

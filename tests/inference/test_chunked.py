@@ -138,3 +138,24 @@ def test_overlay_of_a_large_frame_is_downsampled(tmp_path):
     from dl_suite.io import read_image
 
     assert read_image(written["overlay"]).shape == (24, 30, 3)  # every 3rd pixel of 70x90
+
+
+def test_streamed_stack_equals_in_memory_and_needs_no_scratch(tmp_path):
+    import dataclasses
+
+    from dl_suite.io import read_image
+
+    stack = np.stack([crossing_objects(), crossing_objects()[::-1], crossing_objects()[:, ::-1]])
+    tifffile.imwrite(tmp_path / "s.tif", (stack * 200).astype(np.uint8))
+    options = InferenceOptions(tile_size=32, halo=0, overlap=4, progress=False, chunk=CHUNK,
+                               postprocess=PostprocessOptions(threshold_method="fixed"))
+    memory = infer_file(tmp_path / "s.tif", tmp_path / "m", lambda b: b / 255.0, options)
+    streamed = infer_file(tmp_path / "s.tif", tmp_path / "s", lambda b: b / 255.0,
+                          dataclasses.replace(options, stream_pixels=0))
+    for kind in memory:
+        assert np.array_equal(read_image(memory[kind]), read_image(streamed[kind])), kind
+    assert read_image(streamed["mask"]).shape == (3, 70, 90)
+    only_prob = infer_file(tmp_path / "s.tif", tmp_path / "p", lambda b: b / 255.0,
+                           dataclasses.replace(options, stream_pixels=0, outputs=("probability",)))
+    assert list(only_prob) == ["probability"]
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["s_prob.tif"]

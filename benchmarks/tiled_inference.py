@@ -11,8 +11,17 @@ batches, and (b) through `predict_tiled` with the default halo/overlap/window de
 config defaults and the model's receptive field. The paths run interleaved `--repeats` times after a warm-up
 on every tile shape; the best time of each counts. Goal: tiled <= 1.2x plain.
 
-Peak RSS: a child process maps a float32 `--rss-size`^2 TIFF, predicts it tile by tile into a
-memory-mapped output TIFF and reports its peak resident set size (VmHWM).
+Peak RSS (tiler only): a child process maps a float32 `--rss-size`^2 TIFF, predicts it tile by
+tile into a memory-mapped output TIFF and reports its peak resident set size (VmHWM).
+
+Peak RSS (whole command): a run folder with a tiny U-Net (`--command-filters` filters, saved
+at a fixed 64x64 input like a trained model) is written, then the real `dl-suite infer`
+segments a 16-bit `--rss-size`^2 TIFF into all four outputs (probability, mask, labels,
+overlay) in a subprocess; its peak RSS is read with `resource.getrusage(RUSAGE_CHILDREN)`
+(ru_maxrss of the waited-for child) and printed beside the tiler-only figure. Target: < 4 GB.
+Measured (2 shared CPU cores, 4-filter 3-level U-Net, tile 1024, Otsu + blur + min_size +
+opening, all four outputs): peak RSS 2206 MiB for the whole command at 16384^2 (21 min);
+tiler only (float32 1 GiB input, 8-filter 4-level U-Net): 2337 MiB (15 min).
 """
 
 import argparse
@@ -188,6 +197,69 @@ def rss_child(size, workdir, tile, batch_size=None):
                       "input_gib": round(image.nbytes / 2**30, 2)}))
 
 
+def write_uint16_input(path, size):
+    """A 16-bit size^2 TIFF (smooth blobs + noise) written in row blocks (never fully in RAM)."""
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    out = tifffile.memmap(path, shape=(size, size), dtype=np.uint16)
+    y = np.arange(1024)[:, None]
+    x = np.arange(size)[None, :]
+    for y0 in range(0, size, 1024):
+        rows = min(1024, size - y0)
+        blobs = (np.sin((y[:rows] + y0) / 23.0) * np.sin(x / 29.0) > 0.6) * 3000
+        out[y0 : y0 + rows] = (blobs + rng.integers(500, 800, (rows, size))).astype(np.uint16)
+    out.flush()
+    del out
+
+
+def write_run(run_dir, filters):
+    """A run folder (config.json + model.keras) with a tiny U-Net saved at a fixed input size."""
+    from dl_suite.io import save_keras_model
+    from dl_suite.models import build_model
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    run_dir.mkdir(parents=True)
+    model_section = {"name": "unet", "base_filters": filters, "num_layers": 3,
+                     "image_channels": 1, "num_classes": 1}
+    config = {"model": model_section, "image": {"normalization": "percentile"}}
+    (run_dir / "config.json").write_text(json.dumps(config))
+    model = build_model("unet", (64, 64, 1), 1, **model_section)
+    save_keras_model(model, run_dir / "model.keras")
+    return config
+
+
+def command_rss(size, workdir, filters, tile):
+    """Peak RSS (MiB) and time of the real `dl-suite infer` on a 16-bit size^2 TIFF."""
+    import resource
+
+    workdir = Path(workdir)
+    write_uint16_input(workdir / "input16.tif", size)
+    write_run(workdir / "run-bench", filters)
+    config = {"tiledinfer": {"tile_size": tile, "progress": False},
+              "segmentation": {"threshold_method": "otsu", "blursize": 9, "min_size": 100,
+                               "opening_radius": 1}}
+    (workdir / "infer.json").write_text(json.dumps(config))
+    start = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, "-m", "dl_suite", "infer", str(workdir / "infer.json"),
+         "--run", str(workdir / "run-bench"), "--input", str(workdir / "input16.tif"),
+         "--output", str(workdir / "out")],
+        capture_output=True, text=True, check=False,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    seconds = time.perf_counter() - start
+    if child.returncode:
+        raise SystemExit(f"dl-suite infer failed:\n{child.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB
+    outputs = sorted(p.name for p in (workdir / "out").iterdir())
+    return {"image": [size, size], "dtype": "uint16", "model_filters": filters,
+            "tile_size": tile, "seconds": round(seconds, 1),
+            "peak_rss_mib": round(peak), "outputs": outputs,
+            "log_tail": child.stderr.strip().splitlines()[-4:]}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096, help="speed test image side (px)")
@@ -197,6 +269,10 @@ def main(argv=None):
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-batch-size", type=int, help="tiles per batch in the RSS run (default: config)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-command", action="store_true",
+                        help="skip the whole-command `dl-suite infer` RSS measurement")
+    parser.add_argument("--command-filters", type=int, default=4,
+                        help="base filters of the tiny U-Net of the whole-command run")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -219,6 +295,14 @@ def main(argv=None):
                 raise SystemExit(f"RSS child failed:\n{child.stderr[-3000:]}")
             results["rss"] = json.loads(child.stdout.strip().splitlines()[-1])
             print(json.dumps(results["rss"], indent=1), flush=True)
+    if not args.skip_command:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as workdir:
+            results["command"] = command_rss(args.rss_size, workdir, args.command_filters, args.tile)
+        print(json.dumps(results["command"], indent=1), flush=True)
+        tiler = results.get("rss", {}).get("peak_rss_mib")
+        print(f"peak RSS at {args.rss_size}^2: whole `dl-suite infer` "
+              f"{results['command']['peak_rss_mib']} MiB, tiler only "
+              f"{tiler if tiler is not None else 'not measured'} MiB", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

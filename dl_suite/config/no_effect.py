@@ -17,7 +17,6 @@ NO_EFFECT = {
     "tiledinfer.output_format": "the probability map is always written as an ImageJ TIFF",
     "infer.uneven_illumination": "use image.normalization = \"illumination\" instead",
     "infer.merged_dir": "overlays are written into infer.output_dir",
-    "generator.time_padding": "not wired into the video data pipeline yet",
     "generator.debug": "use `dl-suite augment-preview` to see augmented samples",
     "generator.tips_factor": "the tips target of the legacy JSON suite is not implemented",
     "generator.sigma": "the tips target of the legacy JSON suite is not implemented",

@@ -8,7 +8,6 @@ padding, so the choice is part of the run's config.
 import numpy as np
 
 from dl_suite.data.dataset import SegmentationDataset, _pad_to
-from dl_suite.data.targets import make_target
 from dl_suite.errors import DataError
 
 PADDINGS = ("mirror", "repeat")

@@ -12,8 +12,9 @@ import numpy as np
 from dl_suite.errors import UserError
 from dl_suite.inference import outputs as out_files
 from dl_suite.inference.oom import BatchSizeController
-from dl_suite.inference.overlay import make_overlay
-from dl_suite.inference.postprocess import PostprocessOptions, postprocess
+from dl_suite.inference.postprocess import PostprocessOptions
+from dl_suite.inference.chunked import CHUNK
+from dl_suite.inference.results import postprocess_in_memory, postprocess_streamed, use_streaming
 from dl_suite.inference.tiling import (
     DEFAULT_HALO,
     DEFAULT_OVERLAP,
@@ -28,6 +29,8 @@ from dl_suite.io.large_tiff import create_output_tiff
 logger = logging.getLogger(__name__)
 
 REPORT_NAME = "inference_report.json"
+STREAM_PIXELS = 4096 * 4096  # frames with more pixels are post-processed chunk by chunk
+OVERLAY_MAX_SIDE = 4096  # overlays of larger frames are downsampled to this many pixels
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class InferenceOptions:
             the file or the rules of `dl_suite.io.axes`.
         pixel_size, unit: calibration to write when the input has none (None = uncalibrated).
         progress: show progress bars.
+        whole_image: predict each frame in one pass (`tiledinfer.enabled = false`).
+        tile_normalizer: `normalize.TileNormalizer` applied per tile (statistics from a frame
+            sample); None uses `normalize` on the whole frame.
+        stream_pixels: frames with more pixels are post-processed chunk by chunk on disk.
+        chunk: chunk side (pixels) of the chunked post-processing.
+        overlay_max_side: overlays of larger frames are downsampled to this side.
     """
 
     num_channels: int = 1
@@ -72,6 +81,11 @@ class InferenceOptions:
     pixel_size: float = None
     unit: str = "um"
     progress: bool = True
+    whole_image: bool = False
+    tile_normalizer: object = None
+    stream_pixels: int = STREAM_PIXELS
+    chunk: int = CHUNK
+    overlay_max_side: int = OVERLAY_MAX_SIDE
 
 
 @dataclass
@@ -81,6 +95,7 @@ class InferenceReport:
     written: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)  # (path, message)
+    partial: list = field(default_factory=list)  # (path, [missing output names]): not redone
     seconds: float = 0.0
     batch_size: int = None
 
@@ -93,13 +108,18 @@ class InferenceReport:
             "written": [str(p) for p in self.written],
             "skipped": [str(p) for p in self.skipped],
             "failed": [{"path": str(p), "error": msg} for p, msg in self.failed],
+            "partial": [{"path": str(p), "missing": names} for p, names in self.partial],
             "seconds": round(self.seconds, 3),
             "batch_size": self.batch_size,
         }
 
     def summary(self):
-        return (f"{len(self.written)} image(s) segmented, {len(self.skipped)} skipped (already "
+        text = (f"{len(self.written)} image(s) segmented, {len(self.skipped)} skipped (already "
                 f"done), {len(self.failed)} failed")
+        if self.partial:
+            text += (f", {len(self.partial)} not redone because their outputs exist in part "
+                     "(use --overwrite to redo them)")
+        return text
 
 
 def _frame_letter(calibration, num_frames):
@@ -107,20 +127,50 @@ def _frame_letter(calibration, num_frames):
     return "Z" if (num_frames > 1 and "Z" in axes and "T" not in axes) else "T"
 
 
+def output_stems(paths):
+    """Output name stem per input: its file stem, plus its extension when stems collide.
+
+    `a.tif` alone writes `a_mask.tif`; `a.tif` and `a.png` in one batch write `a_tif_mask.tif`
+    and `a_png_mask.tif`, so no input overwrites another's outputs (inputs in different folders
+    with the same name also get their parent folder's name: `dir_a_tif_mask.tif`).
+
+    Returns:
+        dict Path -> stem (str).
+    """
+    paths = [Path(p) for p in paths]
+    by_stem = {}
+    for p in paths:
+        by_stem.setdefault(p.stem, []).append(p)
+    stems = {}
+    for stem, group in by_stem.items():
+        if len(group) == 1:
+            stems[group[0]] = stem
+            continue
+        named = {}
+        for p in group:
+            named.setdefault(f"{stem}_{p.suffix.lstrip('.').lower()}", []).append(p)
+        for name, same in named.items():
+            for p in same:
+                stems[p] = name if len(same) == 1 else f"{p.parent.name}_{name}"
+    return stems
+
+
 def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwrite=False):
     """Segments every image of `paths` into `output_dir` and returns an `InferenceReport`.
 
-    A file whose outputs all exist is skipped unless `overwrite` (resumable runs); each output
-    is written atomically, so an interrupted file is simply redone next time. A failing file is
-    logged and recorded and the others continue. The report is also written to
-    `output_dir/inference_report.json`.
+    A file whose outputs all exist is skipped unless `overwrite` (resumable runs). A file
+    whose outputs exist only in part (an interrupted earlier run, or other outputs chosen) is
+    not redone without `overwrite` either: it is reported, with the files missing. Each output
+    is written atomically. A failing file is logged and recorded and the others continue. The
+    report is also written to `output_dir/inference_report.json`. Output names: see
+    `output_stems`.
 
     Args:
         paths: image files (TIFF stacks are predicted frame by frame).
         output_dir: folder for the outputs (created).
         predictor: callable float32 (N, h, w, C) -> (N, h, w, K) (see `predictors.py`).
         options: `InferenceOptions`.
-        overwrite: redo and replace files whose outputs exist.
+        overwrite: redo and replace files whose outputs exist, completely or in part.
 
     Returns:
         InferenceReport.
@@ -129,14 +179,26 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
     report = InferenceReport()
     control = BatchSizeController(options.batch_size)
     start = time.perf_counter()
+    stems = output_stems(paths)
     for path in paths:
         path = Path(path)
+        stem = stems[path]
         try:
-            if not overwrite and _is_done(path, output_dir, options):
-                logger.info("Skipping '%s': its outputs exist (use --overwrite to redo).", path.name)
-                report.skipped.append(path)
-                continue
-            infer_file(path, output_dir, predictor, options, batch_control=control)
+            if not overwrite:
+                present, missing = _existing_outputs(path, stem, output_dir, options)
+                if present and not missing:
+                    logger.info("Skipping '%s': its outputs exist (use --overwrite to redo).",
+                                path.name)
+                    report.skipped.append(path)
+                    continue
+                if present:
+                    logger.warning(
+                        "Skipping '%s': only some of its outputs exist (%s; missing %s), e.g. "
+                        "from an interrupted run. Rerun with --overwrite to redo it.", path.name,
+                        ", ".join(p.name for p in present), ", ".join(p.name for p in missing))
+                    report.partial.append((path, [p.name for p in missing]))
+                    continue
+            infer_file(path, output_dir, predictor, options, batch_control=control, stem=stem)
             report.written.append(path)
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -155,19 +217,48 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
     return report
 
 
-def _is_done(path, output_dir, options):
+def _existing_outputs(path, stem, output_dir, options):
+    """(present, missing) output paths of one input (2D or stack naming, whichever has more)."""
+    candidates = []
     for stack in (False, True):
-        expected = out_files.output_paths(output_dir, path.stem, options.outputs, stack=stack)
-        if all(p.exists() for p in expected.values()):
-            return True
-    return False
+        expected = out_files.output_paths(output_dir, stem, options.outputs, stack=stack)
+        present = [p for p in expected.values() if p.exists()]
+        candidates.append((present, [p for p in expected.values() if not p.exists()]))
+    for present, missing in candidates:
+        if present and not missing:
+            return present, missing
+    return max(candidates, key=lambda c: len(c[0]))
 
 
-def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch_control=None):
+def _tiling_kwargs(options, height, width):
+    """Tile size, halo and overlap for one frame: one padded pass when tiling is disabled."""
+    if options.whole_image:
+        m = options.input_multiple
+        return {"tile_size": (-(-height // m) * m, -(-width // m) * m), "halo": 0, "overlap": 0}
+    return {"tile_size": options.tile_size, "halo": options.halo, "overlap": options.overlap}
+
+
+def _normalized(frame, options):
+    """The frame the tiler reads: normalised tile by tile when the run's method allows it."""
+    if options.tile_normalizer is not None:
+        return options.tile_normalizer.view(frame)
+    if options.normalize is not None:
+        return options.normalize(np.asarray(frame))
+    return frame
+
+
+def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch_control=None,
+               stem=None):
     """Segments one image file (2D or stack) and writes its outputs; returns kind -> path.
 
-    The probability map is written tile by tile into a memory-mapped TIFF, so the image can be
-    far larger than memory allows for whole-image arrays.
+    The probability map is written tile by tile into a memory-mapped TIFF. Frames larger than
+    `options.stream_pixels` are normalised per tile, post-processed chunk by chunk into
+    memory-mapped mask and label TIFFs (`results.postprocess_streamed`, same result as the
+    whole-frame path) and overlaid at most `options.overlay_max_side` pixels wide, so memory
+    stays bounded whatever the image size.
+
+    Args:
+        stem: output name stem (default: the input's stem; see `output_stems`).
 
     Raises:
         DataError/ValueError: unreadable file or a shape the model does not accept.
@@ -179,66 +270,44 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
     frames = model_frames(image.array, options.num_channels, path)
     num_frames, height, width = frames.shape[:3]
     layout = out_files.FrameLayout(num_frames, _frame_letter(calibration, num_frames))
-    paths = out_files.output_paths(output_dir, path.stem, options.outputs, stack=layout.is_stack)
+    stem = stem or path.stem
+    paths = out_files.output_paths(output_dir, stem, options.outputs, stack=layout.is_stack)
     k = options.num_outputs
     shape, axes = (num_frames, height, width, k), "TYXC"
     if k == 1:
         shape, axes = shape[:3], "TYX"
     if not layout.is_stack:
         shape, axes = shape[1:], axes[1:]
-    prob_path = paths.get("probability", Path(output_dir) / f".{path.stem}_prob_scratch.tif")
+    axes = axes.replace("T", layout.letter)
+    prob_path = paths.get("probability", Path(output_dir) / f".{stem}_prob_scratch.tif")
     control = batch_control or BatchSizeController(options.batch_size)
+    streamed = use_streaming(options, height, width)
     written = {}
-    with create_output_tiff(prob_path, shape, np.float32, axes.replace("T", layout.letter),
+    with create_output_tiff(prob_path, shape, np.float32, axes,
                             **out_files._calibration_kwargs(calibration)) as prob_file:
-        prob = prob_file.array
-        prob4 = prob[None] if not layout.is_stack else prob
+        prob4 = prob_file.array[None] if not layout.is_stack else prob_file.array
         prob4 = prob4[..., None] if k == 1 else prob4
-        masks = np.zeros((num_frames, height, width), bool)
-        labels = None
-        overlays = None
         for t in range(num_frames):
-            frame = frames[t]
-            if options.normalize is not None:
-                frame = options.normalize(np.asarray(frame))
-            predict_tiled(frame, predictor, tile_size=options.tile_size, halo=options.halo,
-                          overlap=options.overlap, window=options.window, tta=options.tta,
-                          input_multiple=options.input_multiple, out=prob4[t],
-                          progress=options.progress, batch_control=control)
-            _, _, mask, lab = postprocess(prob4[t], options.postprocess,
-                                          run_threshold=options.run_threshold)
-            masks[t] = mask
-            if lab is not None and "labels" in paths:
-                labels = labels if labels is not None else np.zeros(masks.shape, lab.dtype)
-                labels[t] = lab
-            if "overlay" in paths:
-                rgb = make_overlay(frames[t], mask=mask, labels=lab, style=options.overlay_style,
-                                   colour=options.overlay_colour, black=options.legacy_black,
-                                   white=options.legacy_white)
-                overlays = overlays if overlays is not None else np.zeros(masks.shape + (3,), np.uint8)
-                overlays[t] = rgb
+            predict_tiled(_normalized(frames[t], options), predictor, window=options.window,
+                          tta=options.tta, input_multiple=options.input_multiple, out=prob4[t],
+                          progress=options.progress, batch_control=control,
+                          **_tiling_kwargs(options, height, width))
+        post = postprocess_streamed if streamed else postprocess_in_memory
+        written.update(post(frames, prob4, paths, layout, calibration, options))
         if "probability" not in paths:
             prob_file.discard()
             prob_file.committed = True
         else:
-            del prob, prob4
+            del prob4
             written["probability"] = prob_file.commit()
-    if "mask" in paths:
-        written["mask"] = out_files.write_mask(paths["mask"], masks, layout, calibration)
-    if "labels" in paths:
-        if labels is None:
-            labels = np.zeros(masks.shape, np.uint16)
-            logger.warning("instance_method is 'none': '%s' holds no instances.", paths["labels"].name)
-        written["labels"] = out_files.write_labels(paths["labels"], labels, layout, calibration)
-    if "overlay" in paths:
-        written["overlay"] = out_files.write_overlay(paths["overlay"], overlays, layout, calibration)
-    logger.info("Segmented '%s' (%d frame(s), %dx%d).", path.name, num_frames, height, width)
-    return written
+    logger.info("Segmented '%s' (%d frame(s), %dx%d%s).", path.name, num_frames, height, width,
+                ", streamed" if streamed else "")
+    return {kind: written[kind] for kind in paths if kind in written}
 
 
 def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1, num_outputs=1,
                         input_multiple=1, receptive_field=None, run_threshold=None,
-                        normalize=None, axes=None):
+                        normalize=None, tile_normalizer=None, axes=None):
     """Maps the [tiledinfer], [segmentation] and [infer] config sections to `InferenceOptions`.
 
     Args:
@@ -248,7 +317,11 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
         receptive_field: the model's receptive field in pixels if known (for the default halo).
         run_threshold: the run's optimised threshold (None if the run has none).
         normalize: the run's normalisation, callable frame -> float32 frame.
+        tile_normalizer: the run's `normalize.TileNormalizer` (None: `normalize` whole frames).
         axes: `[dataset] axes` override for reading the images (None: file metadata/rules).
+
+    `tiledinfer.enabled = false` predicts every frame in one pass (padded to the input
+    multiple); `max_halo = null` leaves the receptive-field halo uncapped.
     """
     tiled = dict(tiledinfer or {})
     seg = dict(segmentation or {})
@@ -283,4 +356,6 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
         pixel_size=seg.get("pixel_size"),
         unit=seg.get("unit") or "um",
         progress=tiled.get("progress", True),
+        whole_image=not tiled.get("enabled", True),
+        tile_normalizer=tile_normalizer,
     )

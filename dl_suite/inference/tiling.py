@@ -301,6 +301,7 @@ def _release_mapped_pages(array):
     never revisits finished rows, so dropping them after each band keeps peak RSS bounded.
     Dirty pages are flushed first; later reads fault the data back in from the page cache.
     """
+    array = getattr(array, "mapped_base", array)  # a lazily normalised view of a memmap
     mapping = getattr(array, "_mmap", None)
     if mapping is None or not hasattr(mapping, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
         return

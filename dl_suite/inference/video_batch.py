@@ -24,11 +24,11 @@ from dl_suite.inference.oom import BatchSizeController
 from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
 from dl_suite.inference.temporal import TemporalOptions, iter_smoothed, remove_short_lived
-from dl_suite.inference.tiling import _release_mapped_pages, to_frames
+from dl_suite.inference.tiling import _release_mapped_pages
 from dl_suite.inference.video import VideoSpec, is_video_model, predict_video, video_spec
-from dl_suite.io import write_text
-from dl_suite.io.imagej import read_calibration
-from dl_suite.io.large_tiff import create_output_tiff, open_image_lazy
+from dl_suite.data.preprocess import model_frames
+from dl_suite.io import open_image_data, write_text
+from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +49,18 @@ def video_setup(model, cfg, run_cfg):
     return keras_predictor(model), spec, temporal
 
 
-def read_video(path, num_channels, pixel_size=None, unit="um"):
-    """Opens a video lazily as (T, H, W, C) frames with its calibration.
+def read_video(path, num_channels, pixel_size=None, unit="um", axes=None):
+    """Opens a video lazily as (T, H, W, C) frames with its calibration, through the one image
+    contract of `dl_suite.io` (`[dataset] axes` override) and the one channel rule.
 
     Returns:
         (frames array-like, Calibration).
     """
-    # TODO(contract): use the one (T, Y, X, C) reader of dl_suite.io (axes + calibration)
-    # once merged; until then the lazy reader + to_frames + read_calibration.
-    image = open_image_lazy(path)
-    calibration = read_calibration(path)
+    image = open_image_data(path, axes=axes)
+    calibration = image.calibration
     if calibration.pixel_size is None and pixel_size is not None:
         calibration = replace(calibration, pixel_size=pixel_size, unit=unit)
-    return to_frames(image, num_channels), calibration
+    return model_frames(image.array, num_channels, path), calibration
 
 
 def _scratch(paths, kind, output_dir, stem):
@@ -127,7 +126,8 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
         DataError/ValueError: unreadable file or a shape the model does not accept.
     """
     path = Path(path)
-    frames, calibration = read_video(path, options.num_channels, options.pixel_size, options.unit)
+    frames, calibration = read_video(path, options.num_channels, options.pixel_size, options.unit,
+                                       axes=options.axes)
     num_frames, height, width = frames.shape[:3]
     stack = num_frames > 1
     paths = out_files.output_paths(output_dir, path.stem, options.outputs, stack=stack)

@@ -1,69 +1,24 @@
 """Reading videos for training: multi-page TIFF / ImageJ hyperstacks and the frame-to-video CSV.
 
-`read_video` returns (T, Y, X, C) using the axes tifffile finds in the file (ImageJ hyperstack,
-OME-TIFF); Z, pages (I, Q) and T all count as frames. It is the small reader of the video
-training path; the contract reader of `dl_suite.io` ((T, Y, X, C) + axes + calibration for
-every image kind) should replace it once merged.
+`read_video` returns (T, Y, X, C) through the one image contract of `dl_suite.io`
+(`read_image_data`: ImageJ hyperstack / OME-TIFF axes, else the documented rules).
 """
 
 import csv
 from pathlib import Path
 
-import numpy as np
-import tifffile
-
 from dl_suite.errors import DataError
-from dl_suite.io.images import TIFF_SUFFIXES, read_image
-
-_FRAME_AXES = "TZIQ"
-_CHANNEL_AXES = "CS"
+from dl_suite.io.image_data import read_image_data
 
 
-def to_tyxc(array, axes):
-    """Reorders an array with tifffile axes letters to (T, Y, X, C) (T and C may be 1).
-
-    Raises:
-        DataError: the axes hold no Y and X, or an axis dl-suite does not understand.
-    """
-    array, axes = np.asarray(array), str(axes).upper()
-    if len(axes) != array.ndim or "Y" not in axes or "X" not in axes:
-        raise DataError(f"Cannot read axes '{axes}' for an array of shape {array.shape}; "
-                        "expected Y and X plus optional T/Z (frames) and C/S (channels).")
-    unknown = set(axes) - set(_FRAME_AXES + _CHANNEL_AXES + "YX")
-    if unknown:
-        raise DataError(f"Axes '{axes}' hold {sorted(unknown)}, which dl-suite cannot map to "
-                        "frames or channels; save the video as a TYX or TYXC hyperstack.")
-    frames = [i for i, a in enumerate(axes) if a in _FRAME_AXES]
-    channels = [i for i, a in enumerate(axes) if a in _CHANNEL_AXES]
-    order = frames + [axes.index("Y"), axes.index("X")] + channels
-    array = np.transpose(array, order)
-    shape = array.shape
-    t = int(np.prod(shape[: len(frames)])) if frames else 1
-    c = int(np.prod(shape[len(frames) + 2:])) if channels else 1
-    return array.reshape(t, shape[len(frames)], shape[len(frames) + 1], c)
-
-
-def read_video(path):
-    """Reads a video file as (T, Y, X, C); a 2-D image is one frame.
+def read_video(path, axes=None):
+    """Reads a video file as (T, Y, X, C) through the one image contract
+    (`read_image_data`: the file's axes, else the documented rules, else `axes`).
 
     Raises:
         DataError: missing or unreadable file, or axes that cannot be mapped.
     """
-    path = Path(path)
-    if path.suffix.lower() not in TIFF_SUFFIXES:
-        image = read_image(path)
-        return image[None, ..., None] if image.ndim == 2 else image[None]
-    if not path.is_file():
-        raise DataError(f"Video file not found: '{path}'. Check the path in your config.")
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            array, axes = series.asarray(), series.axes
-    except Exception as exc:  # any decoder failure means a corrupt or truncated file
-        raise DataError(f"Cannot read video '{path}': the file looks corrupt ({exc}).") from exc
-    if array.ndim == 3 and axes[-1] in _CHANNEL_AXES and array.shape[-1] in (3, 4):
-        return array[None]  # one RGB(A) frame
-    return to_tyxc(array, axes)
+    return read_image_data(path, axes=axes).array
 
 
 def read_videos_csv(path):

@@ -29,12 +29,14 @@ class RunPredictor:
     """A run's model, preprocessing and tiling, ready to predict preprocessed samples."""
 
     def __init__(self, cfg, run_dir):
-        from dl_suite.workflows.infer import inference_options
+        from dl_suite.workflows.inference_setup import prepare_inference
 
         self.run_dir = Path(run_dir)
         self.run_cfg = load_run_config(run_dir)
         model = load_model(runs.model_file(run_dir))
-        self.predict = ImagePredictor(model, inference_options(cfg, self.run_cfg, run_dir, model))
+        # the model and tiling `infer` uses (free size, measured halo), so both predict alike
+        model, options = prepare_inference(cfg, self.run_cfg, run_dir, model)
+        self.predict = ImagePredictor(model, options)
         self.video = _video_spec(cfg, self.run_cfg, model)
 
     def samples(self, pairs):

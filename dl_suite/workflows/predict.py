@@ -46,8 +46,9 @@ def load_model(path, run_dir=None):
 
 def fixed_input_size(model):
     """(h, w) when the model was built for one input size, else None (video models too)."""
-    shape = model.inputs[0].shape
-    return None if shape[-3] is None else (int(shape[-3]), int(shape[-2]))
+    from dl_suite.inference.free_size import spatial_size
+
+    return spatial_size(model)
 
 
 def model_predictor(model):
@@ -97,8 +98,13 @@ class ImagePredictor:
             # The whole image fits the model input: one mirror-padded prediction, no tiles.
             padded, (h, w) = pad_to_multiple(image, o.input_multiple)
             return self.predict_batch(padded[None].astype(np.float32))[0, :h, :w]
+        tiling = {"tile_size": o.tile_size, "halo": o.halo, "overlap": o.overlap}
+        if o.whole_image:  # tiledinfer.enabled = false: one pass, padded to the input multiple
+            m = o.input_multiple
+            tiling = {"tile_size": (-(-image.shape[0] // m) * m, -(-image.shape[1] // m) * m),
+                      "halo": 0, "overlap": 0}
         return predict_tiled(
-            image, self.predict_batch, tile_size=o.tile_size, halo=o.halo, overlap=o.overlap,
+            image, self.predict_batch, **tiling,
             batch_size=o.batch_size, window=o.window, tta=o.tta,
             input_multiple=o.input_multiple, progress=progress,
         )

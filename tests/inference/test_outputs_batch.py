@@ -74,11 +74,38 @@ def test_batch_writes_calibrated_outputs_skips_done_and_reports_failures(tmp_pat
     assert [p.name for p in again.skipped] == ["a.tif", "movie.tif"]
     assert (out / "a_mask.tif").stat().st_mtime_ns == stamp
 
-    (out / "a_overlay.png").unlink()  # an interrupted run: redo that file only
-    third = infer_paths(paths, out, sigmoid_predictor, OPTIONS)
-    assert [p.name for p in third.written] == ["a.tif"]
+    (out / "a_overlay.png").unlink()  # an interrupted run: not redone without --overwrite
+    with caplog.at_level(logging.WARNING):
+        third = infer_paths(paths, out, sigmoid_predictor, OPTIONS)
+    assert third.written == [] and [p.name for p in third.skipped] == ["movie.tif"]
+    assert [(p.name, missing) for p, missing in third.partial] == [("a.tif", ["a_overlay.png"])]
+    assert "only some of its outputs exist" in caplog.text and "--overwrite" in caplog.text
+    assert "--overwrite" in third.summary()
+    assert (out / "a_mask.tif").stat().st_mtime_ns == stamp and not (out / "a_overlay.png").exists()
     forced = infer_paths(paths[:1], out, sigmoid_predictor, OPTIONS, overwrite=True)
-    assert [p.name for p in forced.written] == ["a.tif"]
+    assert [p.name for p in forced.written] == ["a.tif"] and (out / "a_overlay.png").exists()
+
+
+def test_inputs_sharing_a_stem_write_separate_outputs(tmp_path):
+    from dl_suite.inference.batch import output_stems
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    tifffile.imwrite(inputs / "a.tif", blobs())
+    from dl_suite.io import write_image
+
+    write_image(inputs / "a.png", blobs()[::-1])  # different content, same stem
+    tifffile.imwrite(inputs / "b.tif", blobs())
+    paths = sorted(inputs.iterdir())
+    assert {p.name: s for p, s in output_stems(paths).items()} == {
+        "a.png": "a_png", "a.tif": "a_tif", "b.tif": "b"}
+    report = infer_paths(paths, tmp_path / "out", sigmoid_predictor, OPTIONS)
+    assert len(report.written) == 3
+    from_tif = tifffile.imread(tmp_path / "out" / "a_tif_mask.tif")
+    from_png = tifffile.imread(tmp_path / "out" / "a_png_mask.tif")
+    assert np.array_equal(from_tif, (blobs() > 100) * 255)
+    assert np.array_equal(from_png, from_tif[::-1])
+    assert (tmp_path / "out" / "b_mask.tif").exists() and not (tmp_path / "out" / "a_mask.tif").exists()
 
 
 def test_wrong_channel_count_is_a_per_file_failure(tmp_path):

@@ -5,18 +5,7 @@ import pytest
 import tifffile
 
 from dl_suite.errors import DataError
-from dl_suite.io.videos import read_video, read_videos_csv, to_tyxc
-
-
-def test_axes_to_tyxc():
-    array = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)  # T C Y X
-    out = to_tyxc(array, "TCYX")
-    assert out.shape == (2, 4, 5, 3)
-    assert out[1, 2, 3, 0] == array[1, 0, 2, 3] and out[0, 0, 1, 2] == array[0, 2, 0, 1]
-    assert to_tyxc(np.zeros((4, 5)), "YX").shape == (1, 4, 5, 1)
-    assert to_tyxc(np.zeros((3, 2, 4, 5)), "TZYX").shape == (6, 4, 5, 1)  # Z counts as frames
-    with pytest.raises(DataError, match="Y and X"):
-        to_tyxc(np.zeros((4, 5)), "TX")
+from dl_suite.io.videos import read_video, read_videos_csv
 
 
 def test_read_hyperstack_and_plain_stack(tmp_path):

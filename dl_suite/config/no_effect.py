@@ -13,7 +13,6 @@ under `dl_suite/` or listed here.
 # "section.key" -> why it has no effect (and what to use instead, when something exists).
 NO_EFFECT = {
     # -- schema keys read by no code ---------------------------------------------------------
-    "tiledinfer.enabled": "inference is always tiled (an image smaller than a tile is one tile)",
     "tiledinfer.output_format": "the probability map is always written as an ImageJ TIFF",
     "infer.uneven_illumination": "use image.normalization = \"illumination\" instead",
     "infer.merged_dir": "overlays are written into infer.output_dir",

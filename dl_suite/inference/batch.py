@@ -326,14 +326,14 @@ def options_from_config(tiledinfer, segmentation, infer=None, *, num_channels=1,
     tiled = dict(tiledinfer or {})
     seg = dict(segmentation or {})
     infer = dict(infer or {})
-    tile_size = tiled.get("tile_size") or tiled.get("split_size") or DEFAULT_TILE_SIZE
+    tile_size = tiled.get("tile_size") or DEFAULT_TILE_SIZE
     halo = tiled.get("halo")
     if halo is None:
         halo = default_halo(receptive_field, input_multiple=input_multiple,
                             max_halo=tiled.get("max_halo", 32))
     overlap = tiled.get("overlapping")
     overlap = DEFAULT_OVERLAP if overlap is None else overlap
-    style = "colorize" if seg.get("colorize") else seg.get("overlay_style", "contours")
+    style = seg.get("overlay_style", "contours")
     return InferenceOptions(
         num_channels=num_channels,
         num_outputs=num_outputs,

@@ -25,11 +25,10 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     """
     from dl_suite.inference.batch import infer_paths
 
-    tiled = cfg["tiledinfer"]
-    source = input_path or tiled["images_dir"] or cfg["infer"]["images_dir"]
+    source = input_path or cfg["infer"]["images_dir"]
     if not source:
         raise UserError("Nothing to segment: set infer.images_dir in the config or pass --input PATH.")
-    output_dir = Path(output_dir or tiled["output_dir"] or cfg["infer"]["output_dir"])
+    output_dir = Path(output_dir or cfg["infer"]["output_dir"])
     run_dir = runs.resolve_run(cfg, run)
     weights = cfg["infer"]["weights"]
     model = load_model(weights if weights else runs.model_file(run_dir))

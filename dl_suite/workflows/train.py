@@ -82,7 +82,7 @@ def build_compiled_model(cfg, channels):
         return model
     losses, weights = deep_supervision_losses(
         section["loss"], len(names),
-        aux_weights=train["deep_supervision_weights"] or section.get("aux_loss_weight"), **params
+        aux_weights=train["deep_supervision_weights"], **params
     )
     model.compile(
         optimizer=optimizer, loss=dict(zip(names, losses)),

@@ -27,8 +27,9 @@ def test_options_from_default_and_legacy_config():
                                receptive_field=200)
     assert opts.tile_size == 1024 and opts.halo == (32, 32) and opts.overlap == 16
     assert opts.postprocess.threshold_method == "run" and opts.num_outputs == 2
-    legacy = dict(defaults["tiledinfer"], overlapping=64, split_size=512, halo=[115, 115])
-    seg = dict(defaults["segmentation"], colorize=True, white="green", blursize=[3, 3])
+    # legacy names (split_size, colorize) are folded onto canonical keys by the config loader
+    legacy = dict(defaults["tiledinfer"], overlapping=64, tile_size=512, halo=[115, 115])
+    seg = dict(defaults["segmentation"], overlay_style="colorize", white="green", blursize=[3, 3])
     opts = options_from_config(legacy, seg, {"threshold": 0.3})
     assert (opts.tile_size, opts.halo, opts.overlap) == (512, [115, 115], 64)
     assert opts.overlay_style == "colorize" and opts.postprocess.blursize == 3

@@ -33,7 +33,7 @@ class RunPredictor:
 
         self.run_dir = Path(run_dir)
         self.run_cfg = load_run_config(run_dir)
-        model = load_model(runs.model_file(run_dir))
+        model = load_model(runs.model_file(run_dir), run_dir=run_dir)
         # the model and tiling `infer` uses (free size, measured halo), so both predict alike
         model, options = prepare_inference(cfg, self.run_cfg, run_dir, model)
         self.predict = ImagePredictor(model, options)

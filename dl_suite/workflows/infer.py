@@ -31,7 +31,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     output_dir = Path(output_dir or cfg["infer"]["output_dir"])
     run_dir = runs.resolve_run(cfg, run)
     weights = cfg["infer"]["weights"]
-    model = load_model(weights if weights else runs.model_file(run_dir))
+    model = load_model(weights if weights else runs.model_file(run_dir), run_dir=run_dir)
     run_cfg = load_run_config(run_dir)
     paths = list_images(source)
     model, options = prepare_inference(cfg, run_cfg, run_dir, model)

@@ -175,6 +175,26 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
     Returns:
         InferenceReport.
     """
+    return run_inputs(
+        paths, output_dir, options,
+        lambda path, stem, control: infer_file(path, output_dir, predictor, options,
+                                               batch_control=control, stem=stem),
+        overwrite=overwrite,
+    )
+
+
+def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_extra=None):
+    """The batch loop of image and video inference: output names, skip / partial / overwrite
+    rules, per-file failures, the JSON report.
+
+    Args:
+        paths, output_dir, options, overwrite: as `infer_paths`.
+        segment: callable (path, stem, batch_control) that writes one input's outputs.
+        report_extra: optional callable () -> dict merged into the JSON report.
+
+    Returns:
+        InferenceReport.
+    """
     output_dir = Path(output_dir)
     report = InferenceReport()
     control = BatchSizeController(options.batch_size)
@@ -198,7 +218,7 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
                         ", ".join(p.name for p in present), ", ".join(p.name for p in missing))
                     report.partial.append((path, [p.name for p in missing]))
                     continue
-            infer_file(path, output_dir, predictor, options, batch_control=control, stem=stem)
+            segment(path, stem, control)
             report.written.append(path)
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -212,7 +232,9 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
     report.seconds = time.perf_counter() - start
     report.batch_size = control.batch_size
     control.report()
-    write_text(output_dir / REPORT_NAME, json.dumps(report.to_dict(), indent=1))
+    data = report.to_dict()
+    data.update(report_extra() if report_extra else {})
+    write_text(output_dir / REPORT_NAME, json.dumps(data, indent=1))
     logger.info("Inference: %s.", report.summary())
     return report
 

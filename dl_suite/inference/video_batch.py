@@ -8,18 +8,15 @@ instance labels are written per frame. Outputs keep T and the calibration (pixel
 interval) of the input.
 """
 
-import json
 import logging
-import time
-import traceback
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from dl_suite.errors import DataError, UserError
+from dl_suite.errors import DataError
 from dl_suite.inference import outputs as out_files
-from dl_suite.inference.batch import REPORT_NAME, InferenceOptions, InferenceReport, _is_done
+from dl_suite.inference.batch import InferenceOptions, run_inputs
 from dl_suite.inference.oom import BatchSizeController
 from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
@@ -27,7 +24,7 @@ from dl_suite.inference.temporal import TemporalOptions, iter_smoothed, remove_s
 from dl_suite.inference.tiling import _release_mapped_pages
 from dl_suite.inference.video import VideoSpec, is_video_model, predict_video, video_spec
 from dl_suite.data.preprocess import model_frames
-from dl_suite.io import open_image_data, write_text
+from dl_suite.io import open_image_data
 from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
@@ -119,8 +116,10 @@ def _write_overlays(path, frames, masks, labels, options, stack, cal, calibratio
 
 
 def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec=VideoSpec(),
-                     temporal=TemporalOptions(), *, batch_control=None):
+                     temporal=TemporalOptions(), *, batch_control=None, stem=None):
     """Segments one video (or image) file; returns (kind -> written path, seconds per frame).
+
+    Outputs are named `<stem>_<kind>` (default: the file's stem; see `batch.output_stems`).
 
     Raises:
         DataError/ValueError: unreadable file or a shape the model does not accept.
@@ -130,14 +129,15 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
                                        axes=options.axes)
     num_frames, height, width = frames.shape[:3]
     stack = num_frames > 1
-    paths = out_files.output_paths(output_dir, path.stem, options.outputs, stack=stack)
+    stem = stem or path.stem
+    paths = out_files.output_paths(output_dir, stem, options.outputs, stack=stack)
     cal = out_files._calibration_kwargs(calibration)
     k = options.num_outputs
     prob_shape, prob_axes = ((num_frames, height, width), "TYX") if k == 1 else (
         (num_frames, height, width, k), "TYXC")
     control = batch_control or BatchSizeController(options.batch_size)
     written, pp = {}, options.postprocess
-    prob_file, prob = _output(_scratch(paths, "probability", output_dir, path.stem), prob_shape,
+    prob_file, prob = _output(_scratch(paths, "probability", output_dir, stem), prob_shape,
                               np.float32, prob_axes, stack, cal)
     tiffs = [prob_file]
     try:
@@ -147,7 +147,7 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
             progress=options.progress, tile_size=options.tile_size, halo=options.halo,
             overlap=options.overlap, window=options.window, tta=options.tta,
             input_multiple=options.input_multiple)
-        mask_file, masks = _output(_scratch(paths, "mask", output_dir, path.stem),
+        mask_file, masks = _output(_scratch(paths, "mask", output_dir, stem),
                                    (num_frames, height, width), np.uint8, "TYX", stack, cal)
         tiffs.append(mask_file)
         labels = None
@@ -194,33 +194,13 @@ def infer_video_paths(paths, output_dir, predict, options=InferenceOptions(), sp
     Returns:
         InferenceReport (its JSON in output_dir also lists the seconds per frame of each file).
     """
-    output_dir = Path(output_dir)
-    report, timings = InferenceReport(), {}
-    control = BatchSizeController(options.batch_size)
-    start = time.perf_counter()
-    for path in map(Path, paths):
-        try:
-            if not overwrite and _is_done(path, output_dir, options):
-                logger.info("Skipping '%s': its outputs exist (use --overwrite to redo).",
-                            path.name)
-                report.skipped.append(path)
-                continue
-            _, timings[path.name] = infer_video_file(path, output_dir, predict, options, spec,
-                                                     temporal, batch_control=control)
-            report.written.append(path)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            message = f"{type(exc).__name__}: {exc}"
-            known = isinstance(exc, (UserError, ValueError))
-            detail = "" if known else "\n" + traceback.format_exc()
-            logger.error("Failed on '%s': %s%s", path, message, detail)
-            report.failed.append((path, message))
-    report.seconds = time.perf_counter() - start
-    report.batch_size = control.batch_size
-    data = report.to_dict()
-    data["seconds_per_frame"] = {name: round(s, 5) for name, s in timings.items()}
-    data["time_windows"] = spec.time_windows
-    write_text(output_dir / REPORT_NAME, json.dumps(data, indent=1))
-    logger.info("Inference: %s.", report.summary())
-    return report
+    timings = {}
+
+    def segment(path, stem, control):
+        _, timings[path.name] = infer_video_file(path, output_dir, predict, options, spec,
+                                                 temporal, batch_control=control, stem=stem)
+
+    return run_inputs(paths, output_dir, options, segment, overwrite=overwrite, report_extra=lambda: {
+        "seconds_per_frame": {name: round(s, 5) for name, s in timings.items()},
+        "time_windows": spec.time_windows,
+    })

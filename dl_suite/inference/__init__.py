@@ -21,7 +21,7 @@ from dl_suite.inference.postprocess import (  # noqa: F401
     postprocess,
     resolve_threshold,
 )
-from dl_suite.inference.predictors import keras_predictor, model_input_multiple  # noqa: F401
+from dl_suite.inference.predictors import keras_predictor  # noqa: F401
 from dl_suite.inference.tiling import (  # noqa: F401
     WINDOWS,
     default_halo,

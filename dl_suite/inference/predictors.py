@@ -27,18 +27,3 @@ def keras_predictor(model, batch_size=None):
 
     predict.model = model
     return predict
-
-
-def model_input_multiple(model, default=1):
-    """The spatial size multiple a model needs, from its `input_multiple` attribute or config.
-
-    Models of dl_suite.models record `input_multiple` (2**num_pooling); other models get
-    `default`.
-    """
-    value = getattr(model, "input_multiple", None)
-    if value is None:
-        try:
-            value = model.get_config().get("input_multiple")
-        except Exception:  # noqa: BLE001 - plain functional models may not serialise
-            value = None
-    return int(value or default)

@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 
 from dl_suite.workflows import runs
 from dl_suite.workflows.data import load_samples, require_split, split_pairs, split_validation
-from dl_suite.workflows.postprocessing import run_postprocess, stored_tuning
+from dl_suite.inference.temporal import TemporalOptions
+from dl_suite.workflows.postprocessing import run_postprocess, segment_frames, stored_tuning
 from dl_suite.workflows.predict import ImagePredictor, load_model, load_run_config
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,8 @@ def evaluate(cfg, *, run=None, split="eval"):
                        "does not use it, so these masks differ from the ones infer writes.",
                        section["threshold"])
     probs = predictor.probabilities(images, names=names)
-    segmented = [segment(p) for p in probs]
+    temporal = TemporalOptions.from_config(cfg["segmentation"])  # infer's video rule too
+    segmented = segment_frames(segment, probs, names, temporal)
     masks = [s[1] for s in segmented]
     fg_class = None
     class_maps = None

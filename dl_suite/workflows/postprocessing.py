@@ -13,6 +13,8 @@ stored values are not used.
 import logging
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from dl_suite.inference.postprocess import PostprocessOptions, postprocess
 
 logger = logging.getLogger(__name__)
@@ -87,3 +89,45 @@ def run_postprocess(cfg, run_dir, *, threshold=None):
         options = replace(options, min_size=config_min)
         source["min_size"] = min_source
     return RunPostprocess(options, run_threshold, source)
+
+
+def segment_frames(segment, probs, names, temporal=None):
+    """Per-frame `segment` results, with infer's temporal rule for videos.
+
+    With temporal options active (`[segmentation] time_sigma`, `min_duration`), the frames of
+    each video (names `<video>#<t>`) are smoothed along T, segmented, and objects lasting fewer
+    than `min_duration` frames removed: what infer's video path writes
+    (`inference.video_batch`), so evaluation scores those masks and labels.
+
+    Args:
+        segment: a `RunPostprocess`.
+        probs: list of (H, W[, K]) probability maps.
+        names: their names (frames of a video: `<video>#<t>`).
+        temporal: `inference.temporal.TemporalOptions` or None.
+
+    Returns:
+        list of (threshold, mask bool (H, W), labels or None), one per frame.
+    """
+    from dl_suite.evaluation.video import group_frames
+    from dl_suite.inference.temporal import iter_smoothed, remove_short_lived
+
+    if temporal is None or not temporal.active:
+        return [segment(p) for p in probs]
+    out = [None] * len(probs)
+    channel = segment.options.foreground_channel
+    for positions in group_frames(names).values():
+        stack = np.stack([np.asarray(probs[i], np.float32) for i in positions])
+        stack = stack[..., None] if stack.ndim == 3 else stack
+        results = []
+        for t, fg in iter_smoothed(stack[..., channel], temporal.time_sigma):
+            frame = stack[t].copy()
+            frame[..., channel] = fg
+            results.append(segment(frame))
+        masks = np.stack([r[1] for r in results]).astype(np.uint8)
+        has_labels = all(r[2] is not None for r in results)
+        labels = np.stack([r[2] for r in results]) if has_labels else None
+        remove_short_lived(masks, temporal.min_duration, labels=labels)
+        for t, position in enumerate(positions):
+            out[position] = (results[t][0], masks[t] > 0,
+                             labels[t] if labels is not None else results[t][2])
+    return out

@@ -93,3 +93,23 @@ def test_infer_and_evaluate_a_video_with_a_convlstm_run(video_run):
     first = [r["dice"] for r in rows if r["video"] == "first"]
     assert summary["videos"]["first"]["mean"]["dice"] == pytest.approx(np.mean(first), abs=1e-9)
     assert (scores["output_dir"] / "evaluation.csv").read_text().startswith("image,video,frame,")
+
+
+def test_evaluate_scores_the_masks_infer_writes_with_temporal_options(video_run):
+    """time_sigma and min_duration act in infer's video path; evaluate applies the same rule."""
+    from dl_suite.workflows.evaluate import evaluate
+    from dl_suite.workflows.infer import infer
+
+    _, root = video_run
+    config = root / "project.config"
+    config.write_text(CONFIG + '\n[segmentation]\nthreshold_method = "otsu"\ntime_sigma = 1.0\n'
+                      "min_duration = 3\n")
+    cfg = load_config(config)
+    assert infer(cfg)["done"] == 2
+    rows = evaluate(cfg)["rows"]
+    for row in rows:
+        mask = tifffile.imread(root / "predictions" / f"{row['video']}_mask.tif")[row["frame"]] > 0
+        true = tifffile.imread(root / "videos" / "masks" / f"{row['video']}.tif")[row["frame"]] > 0
+        total = mask.sum() + true.sum()
+        dice = 1.0 if total == 0 else 2 * (mask & true).sum() / total
+        assert row["dice"] == pytest.approx(dice, abs=1e-12)

@@ -46,11 +46,11 @@ def test_legacy_json_round_trip(path, tmp_path):
 def test_ini_conversion_of_a_canonical_config(tmp_path):
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"model": {"name": "attention_unet", "loss": "bce_iou", "base_kernels": [5, 5]},
-                                "infer": {"threshold": 0.4}, "tiledinfer": {"enabled": False}}))
+                                "infer": {"threshold": 0.4}, "train": {"create_backup": True}}))
     cfg = load_config(path)
     again, text, _ = _round_trip(cfg, "ini", tmp_path)
     assert "[model]\nname = 'attention_unet'" in text and "threshold = 0.4" in text
-    assert "; [tiledinfer] enabled = False: accepted for compatibility, has no effect" in text
+    assert "; [train] create_backup = True: accepted for compatibility, has no effect" in text
     assert again.to_dict() == cfg.to_dict()
     with pytest.raises(ValueError, match="expected one of canonical, ini, json"):
         convert(cfg, "yaml")

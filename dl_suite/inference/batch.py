@@ -9,12 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
+from dl_suite.data.preprocess import model_frames
 from dl_suite.errors import UserError
 from dl_suite.inference import outputs as out_files
+from dl_suite.inference.chunked import CHUNK
 from dl_suite.inference.oom import BatchSizeController
 from dl_suite.inference.postprocess import PostprocessOptions
-from dl_suite.inference.chunked import CHUNK
-from dl_suite.inference.results import postprocess_in_memory, postprocess_streamed, use_streaming
+from dl_suite.inference.results import (
+    postprocess_in_memory,
+    postprocess_streamed,
+    use_streaming,
+)
 from dl_suite.inference.tiling import (
     DEFAULT_HALO,
     DEFAULT_OVERLAP,
@@ -22,8 +27,8 @@ from dl_suite.inference.tiling import (
     default_halo,
     predict_tiled,
 )
-from dl_suite.data.preprocess import model_frames
 from dl_suite.io import open_image_data, write_text
+from dl_suite.io.imagej import calibration_kwargs
 from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
@@ -306,7 +311,7 @@ def infer_file(path, output_dir, predictor, options=InferenceOptions(), *, batch
     streamed = use_streaming(options, height, width)
     written = {}
     with create_output_tiff(prob_path, shape, np.float32, axes,
-                            **out_files._calibration_kwargs(calibration)) as prob_file:
+                            **calibration_kwargs(calibration)) as prob_file:
         prob4 = prob_file.array[None] if not layout.is_stack else prob_file.array
         prob4 = prob4[..., None] if k == 1 else prob4
         for t in range(num_frames):

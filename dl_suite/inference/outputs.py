@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dl_suite.io import write_image
-from dl_suite.io.imagej import Calibration, write_imagej_tiff
+from dl_suite.io.imagej import calibration_kwargs, write_imagej_tiff
 
 OUTPUT_KINDS = ("probability", "mask", "labels", "overlay")
 SUFFIXES = {
@@ -53,20 +53,6 @@ def output_paths(output_dir, stem, kinds=OUTPUT_KINDS, *, stack=False):
     return paths
 
 
-def _calibration_kwargs(calibration):
-    calibration = calibration or Calibration()
-    kwargs = {"unit": calibration.unit or "um"}
-    if calibration.pixel_size is not None:
-        kwargs["pixel_size"] = (calibration.pixel_height or calibration.pixel_size,
-                                calibration.pixel_size)
-    if calibration.frame_interval is not None:
-        kwargs["frame_interval"] = calibration.frame_interval
-        kwargs["time_unit"] = calibration.time_unit
-    if calibration.z_spacing is not None:
-        kwargs["z_spacing"] = calibration.z_spacing
-    return kwargs
-
-
 def write_probability(path, prob, layout=FrameLayout(), calibration=None):
     """Writes probabilities (T, H, W, K) float32: axes [T]YX, or [T]CYX when K > 1."""
     prob = np.asarray(prob, np.float32)
@@ -76,14 +62,14 @@ def write_probability(path, prob, layout=FrameLayout(), calibration=None):
     else:
         tail = "YXC"
     return write_imagej_tiff(path, data, layout.axes(tail), display_range=(0.0, 1.0),
-                             **_calibration_kwargs(calibration))
+                             **calibration_kwargs(calibration))
 
 
 def write_mask(path, mask, layout=FrameLayout(), calibration=None):
     """Writes binary masks (T, H, W) as uint8 0/255."""
     mask = np.asarray(mask, bool)
     data = mask if layout.is_stack else mask[0]
-    return write_imagej_tiff(path, data, layout.axes(), **_calibration_kwargs(calibration))
+    return write_imagej_tiff(path, data, layout.axes(), **calibration_kwargs(calibration))
 
 
 def write_labels(path, labels, layout=FrameLayout(), calibration=None):
@@ -91,7 +77,7 @@ def write_labels(path, labels, layout=FrameLayout(), calibration=None):
     labels = np.asarray(labels)
     data = labels if layout.is_stack else labels[0]
     return write_imagej_tiff(path, data, layout.axes(), labels=True,
-                             **_calibration_kwargs(calibration))
+                             **calibration_kwargs(calibration))
 
 
 def write_overlay(path, overlay, layout=FrameLayout(), calibration=None):
@@ -100,4 +86,4 @@ def write_overlay(path, overlay, layout=FrameLayout(), calibration=None):
     if not layout.is_stack and Path(path).suffix.lower() == ".png":
         return write_image(path, overlay[0])
     data = overlay if layout.is_stack else overlay[0]
-    return write_imagej_tiff(path, data, layout.axes("YXS"), **_calibration_kwargs(calibration))
+    return write_imagej_tiff(path, data, layout.axes("YXS"), **calibration_kwargs(calibration))

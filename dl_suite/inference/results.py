@@ -15,6 +15,7 @@ from dl_suite.inference.chunked import CHUNKED_INSTANCE_METHODS, postprocess_chu
 from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
 from dl_suite.inference.tiling import _release_mapped_pages
+from dl_suite.io.imagej import calibration_kwargs
 from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def postprocess_streamed(frames, prob4, paths, layout, calibration, options):
     num_frames, height, width = frames.shape[:3]
     shape = (num_frames, height, width) if layout.is_stack else (height, width)
     axes = layout.axes()
-    kwargs = out_files._calibration_kwargs(calibration)
+    kwargs = calibration_kwargs(calibration)
     scratch = paths["mask"] if "mask" in paths else paths.get("labels", paths.get("overlay"))
     mask_path = paths.get("mask", scratch.with_name(f".{scratch.stem}_mask_scratch.tif"))
     files = {"mask": create_output_tiff(mask_path, shape, np.uint8, axes, **kwargs)}

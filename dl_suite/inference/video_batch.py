@@ -14,17 +14,27 @@ from pathlib import Path
 
 import numpy as np
 
+from dl_suite.data.preprocess import model_frames
 from dl_suite.errors import DataError
 from dl_suite.inference import outputs as out_files
 from dl_suite.inference.batch import InferenceOptions, run_inputs
 from dl_suite.inference.oom import BatchSizeController
 from dl_suite.inference.overlay import make_overlay
 from dl_suite.inference.postprocess import postprocess
-from dl_suite.inference.temporal import TemporalOptions, iter_smoothed, remove_short_lived
+from dl_suite.inference.temporal import (
+    TemporalOptions,
+    iter_smoothed,
+    remove_short_lived,
+)
 from dl_suite.inference.tiling import _release_mapped_pages
-from dl_suite.inference.video import VideoSpec, is_video_model, predict_video, video_spec
-from dl_suite.data.preprocess import model_frames
+from dl_suite.inference.video import (
+    VideoSpec,
+    is_video_model,
+    predict_video,
+    video_spec,
+)
 from dl_suite.io import open_image_data
+from dl_suite.io.imagej import calibration_kwargs
 from dl_suite.io.large_tiff import create_output_tiff
 
 logger = logging.getLogger(__name__)
@@ -131,7 +141,7 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
     stack = num_frames > 1
     stem = stem or path.stem
     paths = out_files.output_paths(output_dir, stem, options.outputs, stack=stack)
-    cal = out_files._calibration_kwargs(calibration)
+    cal = calibration_kwargs(calibration)
     k = options.num_outputs
     prob_shape, prob_axes = ((num_frames, height, width), "TYX") if k == 1 else (
         (num_frames, height, width, k), "TYXC")

@@ -7,7 +7,6 @@ explicit axes in ImageJ order (TZCYX[S]), a legal dtype, `resolution` = 1/pixel 
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +37,9 @@ class Calibration:
 
 def temp_path_for(path):
     """A fresh hidden temp file beside `path` (so `os.replace` is atomic)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
+    from dl_suite.io.images import new_temp_file
+
+    return new_temp_file(path, suffix=".part")
 
 
 def imagej_layout(array, axes):
@@ -225,3 +222,19 @@ def _ome_calibration(xml):
         "t": number("TimeIncrement"),
         "tunit": pixels.get("TimeIncrementUnit", "s") if "TimeIncrement" in pixels else None,
     }
+
+
+def calibration_kwargs(calibration):
+    """`write_imagej_tiff` keyword arguments (pixel size, unit, frame interval, z spacing)
+    of a `Calibration` (None = uncalibrated)."""
+    calibration = calibration or Calibration()
+    kwargs = {"unit": calibration.unit or "um"}
+    if calibration.pixel_size is not None:
+        kwargs["pixel_size"] = (calibration.pixel_height or calibration.pixel_size,
+                                calibration.pixel_size)
+    if calibration.frame_interval is not None:
+        kwargs["frame_interval"] = calibration.frame_interval
+        kwargs["time_unit"] = calibration.time_unit
+    if calibration.z_spacing is not None:
+        kwargs["z_spacing"] = calibration.z_spacing
+    return kwargs

@@ -81,12 +81,22 @@ def read_mask(path, threshold=128):
     return array
 
 
-def _atomic_target(path):
+def new_temp_file(path, suffix=None):
+    """A fresh hidden temp file beside `path` (so `os.replace` onto `path` is atomic), with the
+    permissions a plain new file gets (mkstemp's are owner-only)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix if suffix is None
+                               else suffix, dir=path.parent)
     os.close(fd)
-    return path, Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return Path(tmp)
+
+
+def _atomic_target(path):
+    return Path(path), new_temp_file(path)
 
 
 def write_image(path, array, *, imagej=False, metadata=None, resolution=None):

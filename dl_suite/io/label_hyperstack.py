@@ -13,7 +13,7 @@ import numpy as np
 import tifffile
 
 from dl_suite.errors import DataError
-from dl_suite.io.imagej import Calibration, read_calibration, write_imagej_tiff
+from dl_suite.io.imagej import calibration_kwargs, read_calibration, write_imagej_tiff
 
 logger = logging.getLogger(__name__)
 
@@ -131,24 +131,12 @@ def read_label_video(path):
     return check_label_video(array, f"Label video '{Path(path).name}'"), calibration
 
 
-def _kwargs(calibration):
-    calibration = calibration or Calibration()
-    kwargs = {"unit": calibration.unit or "um"}
-    if calibration.pixel_size is not None:
-        kwargs["pixel_size"] = (calibration.pixel_height or calibration.pixel_size,
-                                calibration.pixel_size)
-    if calibration.frame_interval is not None:
-        kwargs["frame_interval"] = calibration.frame_interval
-        kwargs["time_unit"] = calibration.time_unit
-    return kwargs
-
-
 def write_label_hyperstack(path, labels, calibration=None):
     """Writes a label video as an ImageJ hyperstack, axes TYX, uint16 (atomic).
 
     TrackMate's label-image detector then reads T frames (INTEROP.md 2.1, 2.2).
     """
-    return write_imagej_tiff(path, np.asarray(labels), "TYX", labels=True, **_kwargs(calibration))
+    return write_imagej_tiff(path, np.asarray(labels), "TYX", labels=True, **calibration_kwargs(calibration))
 
 
 def write_raw_labels_hyperstack(path, image, labels, calibration=None):
@@ -171,4 +159,4 @@ def write_raw_labels_hyperstack(path, image, labels, calibration=None):
         raw = np.round((image - lo) / ((hi - lo) or 1.0) * 65535).astype(np.uint16)
         logger.info("Raw video rescaled from [%g, %g] to uint16 for the 2-channel hyperstack.", lo, hi)
     stack = np.stack([raw, labels.astype(np.uint16)], axis=1)
-    return write_imagej_tiff(path, stack, "TCYX", **_kwargs(calibration))
+    return write_imagej_tiff(path, stack, "TCYX", **calibration_kwargs(calibration))

@@ -1,37 +1,19 @@
 """Tables (CSV) and small JSON summaries, written atomically (temp file + rename)."""
 
 import json
-import os
 from pathlib import Path
 
-from dl_suite.io.imagej import temp_path_for
+from dl_suite.io.images import write_text
 
 
 def write_csv(path, table, **kwargs):
     """Writes a pandas DataFrame as CSV (no index) atomically; returns the path."""
-    path = Path(path)
-    tmp = temp_path_for(path)
-    try:
-        table.to_csv(tmp, index=False, **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_text(path, table.to_csv(index=False, **kwargs))
 
 
 def write_json(path, data):
     """Writes a JSON file (indented, NaN as null) atomically; returns the path."""
-    path = Path(path)
-    tmp = temp_path_for(path)
-    text = json.dumps(_clean(data), indent=2)
-    try:
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_text(path, json.dumps(_clean(data), indent=2) + "\n")
 
 
 def _clean(value):

@@ -98,7 +98,7 @@ def _example(image):
     return (np.clip((grey - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
 
 
-def assess_run(cfg, run_dir, pairs, out_dir):
+def assess_run(cfg, run_dir, pairs, out_dir, label):
     """Rows (run, family, severity, level, unit, iou, dice) of one run; examples under out_dir."""
     from dl_suite.robustness import CORRUPTIONS, corrupt
     from dl_suite.robustness.budget import check_normalisation
@@ -106,7 +106,7 @@ def assess_run(cfg, run_dir, pairs, out_dir):
 
     section = cfg["robustness"]
     predictor = RunPredictor(cfg, run_dir)
-    run_cfg, label = predictor.run_cfg, Path(run_dir).name
+    run_cfg = predictor.run_cfg
     if section["attacks"]:
         check_normalisation(run_cfg, run_dir)
     names, images, masks = load_samples(pairs, run_cfg)
@@ -114,7 +114,7 @@ def assess_run(cfg, run_dir, pairs, out_dir):
     iou, dice = score(predictor.probabilities(images, desc="clean"))
     rows = [dict(run=label, family="clean", severity=0, level="", unit="", iou=iou, dice=dice)]
     raws = _raw_frames(pairs, run_cfg)
-    examples = out_dir / "examples" / label
+    examples = out_dir / "examples" / label.strip("/").replace("/", "_")
     for family in section["families"]:
         for severity in section["severities"]:
             level = family_level(family, severity, section["snr_levels"])
@@ -145,7 +145,7 @@ def _attack_rows(section, predictor, raws, images, masks, names, score, label, e
     num_classes = predictor.run_cfg["model"]["num_classes"]
     clean_iou, _ = score(predictor.probabilities([images[i] for i in chosen], desc="attack clean"), chosen)
     rows = []
-    grad = gradient_function(predictor.model)
+    grad = gradient_function(predictor.predict.model)
     for name in section["attacks"]:
         for k, eps in enumerate(section["epsilons"], start=1):
             adversarial = []
@@ -196,8 +196,10 @@ def robustness(cfg, *, run_dirs=None):
         base = run_list[0] / "robustness" if len(run_list) == 1 else Path(cfg["train"]["model_dir"]) / "robustness"
     out_dir = new_output_dir(base)
     rows = []
-    for run_dir in run_list:
-        rows += assess_run(cfg, run_dir, pairs, out_dir)
+    names = [Path(r).name for r in run_list]
+    for run_dir, name in zip(run_list, names):
+        label = name if names.count(name) == 1 else str(run_dir)  # the same name in two folders
+        rows += assess_run(cfg, run_dir, pairs, out_dir, label)
     add_ratios(rows)
     for row in rows:  # attacks run on a subset of images: their ratio is against that subset
         if "clean_iou_subset" in row:

@@ -65,12 +65,17 @@ def _plot_ratios(rows, attack_names, attacks):
 
     figure, axis = plt.subplots(figsize=(6, 4))
     chosen = [r for r in rows if r["family"] != "clean" and (r["family"] in attack_names) == attacks]
-    for run in dict.fromkeys(r["run"] for r in chosen):
-        for family in dict.fromkeys(r["family"] for r in chosen):
+    run_names = list(dict.fromkeys(r["run"] for r in chosen))
+    styles = ("-", "--", ":", "-.")
+    for k, family in enumerate(dict.fromkeys(r["family"] for r in chosen)):
+        for j, run in enumerate(run_names):  # colour = family, line style = run
             points = [r for r in chosen if r["run"] == run and r["family"] == family]
             xs = [r["level"] if attacks else r["severity"] for r in points]
-            label = family if len({r["run"] for r in rows}) == 1 else f"{run}: {family}"
-            axis.plot(xs, [r["ratio"] for r in points], marker="o", label=label)
+            axis.plot(xs, [r["ratio"] for r in points], marker="o", ms=3, color=f"C{k % 10}",
+                      linestyle=styles[j % len(styles)], label=family if j == 0 else None)
+    if len(run_names) > 1:
+        words = ("solid", "dashed", "dotted", "dash-dot")
+        axis.set_title(", ".join(f"{r}: {words[j % 4]}" for j, r in enumerate(run_names)), fontsize=7)
     if attacks:
         axis.set_xscale("log", base=2)
     axis.set_xlabel("epsilon (grey levels / 255)" if attacks else "severity")
@@ -94,7 +99,7 @@ def _plot_heatmap(means):
     axis.set_xticks(range(len(families)), families, rotation=60, ha="right", fontsize=7)
     axis.set_yticks(range(len(runs)), runs, fontsize=7)
     for (i, j), value in np.ndenumerate(values):
-        axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="w")
+        axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="k" if value > 0.6 else "w")
     figure.colorbar(image, label="mean robustness")
     return figure
 

@@ -209,6 +209,13 @@ def robustness(cfg, *, run_dirs=None):
              "Epsilons are grey levels of 255 (fraction of the dynamic range), converted through the run's "
              f"normalisation; step {section['step']}/255, {section['iterations']} iterations, "
              f"random start {section['random_start']}."]
+    reach = section["step"] * section["iterations"]
+    short = [e for e in section["epsilons"] if e > reach]
+    if section["attacks"] and short:
+        note = (f"Iterative attacks move at most step x iterations = {reach:g} grey levels from their start: "
+                f"epsilons {short} are not fully explored (raise [robustness] iterations or step).")
+        logger.warning(note)
+        notes.append(note)
     means = write_robustness_report(out_dir, rows, notes, attack_names=section["attacks"])
     logger.info("Robustness report written to %s", out_dir)
     return {"rows": rows, "mean_robustness": means, "output_dir": out_dir}

@@ -52,17 +52,17 @@ def _jax_gradient(model):
     import jax
     import jax.numpy as jnp
 
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-
-    def loss_of(x, y):
+    def loss_of(trainable, non_trainable, x, y):
         outputs, _ = model.stateless_call(trainable, non_trainable, x, training=False)
         return pixel_loss(_main_output(outputs), y)
 
-    step = jax.jit(jax.value_and_grad(loss_of))
+    step = jax.jit(jax.value_and_grad(loss_of, argnums=2))
 
     def call(x, y):
-        loss, grad = step(jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
+        # the variables' current values on every call (weights may change between calls)
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+        loss, grad = step(trainable, non_trainable, jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
         return float(loss), np.asarray(grad)
 
     return call

@@ -10,8 +10,8 @@ Budgets are in grey levels of 255 of the *normalised* intensity range [0, 1] (fo
 
 - `gaussian_noise`: additive noise, sigma drawn per image uniformly from `noise_sigma_range`.
 - `pgd`: PGD (L-infinity, random start) against the model being trained, `train_epsilon`,
-  `train_step`, `train_iterations`. With the JAX backend Keras syncs weights into the model's
-  variables once per epoch, so the adversary then uses the weights of the epoch's start.
+  `train_step`, `train_iterations`. TensorFlow backend only: during `fit` the JAX backend keeps
+  the weights outside the model's variables, where a data pipeline cannot reach them.
 """
 
 import keras
@@ -63,13 +63,10 @@ def pgd_perturbation(model, epsilon, step, iterations):
     """PGD L-infinity copies against `model` (its first output; targets cut to its channels)."""
     from dl_suite.robustness.attacks import attack, gradient_function
 
-    grad = None
+    grad = gradient_function(model)  # reads the model's current weights on every call
     channels = int(model.outputs[0].shape[-1])
 
     def perturb(x, y, rng):
-        nonlocal grad
-        if grad is None or keras.backend.backend() == "jax":  # jax: read the current weights
-            grad = gradient_function(model)
         target = np.asarray(y, np.float32)[..., :channels]
         return attack("pgd_linf", grad, x, target, epsilon / 255.0, step=step / 255.0,
                       iterations=iterations, random_start=True, seed=int(rng.integers(2**31)))
@@ -85,6 +82,14 @@ def robust_training_dataset(section, dataset, model, seed=0):
     if kind == "gaussian_noise":
         perturb = gaussian_noise_perturbation(section["noise_sigma_range"])
     else:
+        if keras.backend.backend() != "tensorflow":
+            from dl_suite.errors import UserError
+
+            raise UserError(
+                f"[robustness] training = \"pgd\" needs the TensorFlow backend; received "
+                f"KERAS_BACKEND={keras.backend.backend()}. Train with KERAS_BACKEND=tensorflow, or "
+                "use training = \"gaussian_noise\"."
+            )
         perturb = pgd_perturbation(model, section["train_epsilon"], section["train_step"],
                                    section["train_iterations"])
     return RobustCopies(dataset, perturb, seed=seed)

@@ -1,7 +1,10 @@
 """Robust training: batches get a noisy or PGD copy; the train workflow uses it from config."""
 
+import keras
 import numpy as np
 import pytest
+
+from dl_suite.errors import UserError
 
 from dl_suite.robustness.training import RobustCopies, gaussian_noise_perturbation, pgd_perturbation
 from tests.robustness.test_attacks import fixed_problem, tiny_model
@@ -65,6 +68,10 @@ def test_train_uses_the_robust_training_option(tmp_path, monkeypatch):
                                                      "robustness.train_iterations=2"])
     used, original = [], training.robust_training_dataset
     monkeypatch.setattr(training, "robust_training_dataset", lambda *a, **k: used.append(original(*a, **k)) or used[-1])
+    if keras.backend.backend() != "tensorflow":  # PGD training is TensorFlow-only: a clear error
+        with pytest.raises(UserError, match="needs the TensorFlow backend"):
+            train(cfg)
+        return
     run = train(cfg)
     assert (run / "model.keras").is_file() and (run / "history.csv").is_file()
     assert isinstance(used[0], RobustCopies) and used[0][0][0].shape[0] == 2 * cfg["train"]["batch_size"]

@@ -84,7 +84,8 @@ def _attack_whole(grad, predictor, image, target, budget, step, name, section, s
                 places.append((y0, x0))
         y = [pad_to_size(target[y0:y0 + tile[0], x0:x0 + tile[1]], tile) for y0, x0 in places]
     targets = np.stack(y if isinstance(y, list) else [y])
-    adv = attack(name, grad, np.stack(tiles), targets, budget, step=step, iterations=section["iterations"], random_start=section["random_start"], seed=seed)
+    adv = attack(name, grad, np.stack(tiles), targets, budget, step=step, iterations=section["iterations"],
+                 random_start=section["random_start"], seed=seed)
     out = np.array(image, np.float32, copy=True)
     for tile_adv, (y0, x0) in zip(adv, places):
         h, w = min(tile[0], height - y0), min(tile[1], width - x0)

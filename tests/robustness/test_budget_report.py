@@ -107,3 +107,28 @@ def test_robustness_command_exit_2_for_bad_epsilon(tmp_path):
     config = tmp_path / "r.json"
     config.write_text('{"robustness": {"epsilons": [8, 400]}}')
     assert main(["robustness", str(config), "--run", str(run)]) == 2
+
+
+def test_attack_of_an_image_larger_than_a_fixed_size_model_goes_tile_by_tile():
+    """An identity model built for 16x16 inputs, a 40x24 image: FGSM lowers every foreground
+    pixel (target 1, probability 0.6 < 1) by eps, in every tile, and keeps the image size."""
+    import types
+
+    import keras
+
+    from dl_suite.robustness.attacks import gradient_function
+    from dl_suite.workflows.robustness import _attack_whole
+
+    inputs = keras.Input((16, 16, 1))
+    layer = keras.layers.Conv2D(1, 1, use_bias=False)
+    model = keras.Model(inputs, layer(inputs))
+    layer.set_weights([np.ones((1, 1, 1, 1), np.float32)])
+    predictor = types.SimpleNamespace(model=model, options=types.SimpleNamespace(input_multiple=1))
+    image = np.zeros((40, 24, 1), np.float32)
+    image[::3, ::2] = 0.6
+    target = (image > 0).astype(np.float32)
+    section = {"iterations": 1, "random_start": False}
+    adv = _attack_whole(gradient_function(model), predictor, image, target, 0.1, 0.1, "fgsm", section, 0)
+    assert adv.shape == image.shape
+    np.testing.assert_allclose(adv[image > 0], 0.5, atol=1e-6)
+    np.testing.assert_array_equal(adv[image == 0], 0.0)  # clipped probabilities: no gradient

@@ -123,3 +123,20 @@ def test_corrupt_command_writes_copies_and_parameters(tmp_path):
     write_image(tmp_path / "empty" / "images" / "a.png", image)
     write_image(tmp_path / "empty" / "masks" / "a.tif", np.zeros_like(mask))
     assert main(["corrupt", "--input", str(tmp_path / "empty"), "--output", str(tmp_path / "o2")]) == 2
+
+
+def test_corrupt_command_from_a_config(tmp_path):
+    from dl_suite.cli.main import main
+    from dl_suite.io import read_json, write_image
+
+    image, mask = _cells()
+    write_image(tmp_path / "test" / "images" / "a.png", image)
+    write_image(tmp_path / "test" / "masks" / "a.png", mask * 255)
+    (tmp_path / "c.json").write_text(
+        '{"test": {"datapath": "test"}, "robustness": {"split": "test", "families": ["bit_depth"], '
+        '"severities": [5], "corrupt_output_dir": "copies"}}')
+    assert main(["corrupt", str(tmp_path / "c.json")]) == 0
+    rows = read_json(tmp_path / "copies" / "corruptions.json")
+    assert [(r["family"], r["level"], r["output"]) for r in rows] == [("bit_depth", 2, "bit_depth/s5/a.png")]
+    assert main(["corrupt", str(tmp_path / "c.json"), "--set", "robustness.split=\"eval\"",
+                 "--output", str(tmp_path / "o")]) == 2  # no [eval] data: says what to set

@@ -1,6 +1,5 @@
 """Attacks: raise the loss, stay in the epsilon ball, agree between TensorFlow and JAX."""
 
-import json
 import os
 import subprocess
 import sys

@@ -99,8 +99,8 @@ def motion_kernel(length, angle_deg):
     centre, half = size // 2, (length - 1) / 2.0
     dx, dy = half * np.cos(np.deg2rad(angle_deg)), half * np.sin(np.deg2rad(angle_deg))
     scale = 16  # cv2 sub-pixel coordinates (4 fractional bits)
-    start = (int(round((centre - dx) * scale)), int(round((centre - dy) * scale)))
-    end = (int(round((centre + dx) * scale)), int(round((centre + dy) * scale)))
+    start = (round((centre - dx) * scale), round((centre - dy) * scale))
+    end = (round((centre + dx) * scale), round((centre + dy) * scale))
     cv2.line(canvas, start, end, 255, 1, cv2.LINE_AA, shift=4)
     kernel = canvas.astype(np.float64)
     return kernel / kernel.sum()

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dl_suite.data.preprocess import pad_to_multiple, pad_to_size, preprocess_image, to_model_channels
+from dl_suite.data.preprocess import (
+    pad_to_multiple,
+    pad_to_size,
+    preprocess_image,
+    to_model_channels,
+)
 from dl_suite.io import read_image_data, read_mask_data, write_image
 from dl_suite.workflows import runs
 from dl_suite.workflows.corrupt import corruption_seed, family_level
@@ -113,7 +118,7 @@ def assess_run(cfg, run_dir, pairs, out_dir, label):
     names, images, masks = load_samples(pairs, run_cfg)
     score = Scorer(cfg, run_dir, masks)
     iou, dice = score(predictor.probabilities(images, desc="clean"))
-    rows = [dict(run=label, family="clean", severity=0, level="", unit="", iou=iou, dice=dice)]
+    rows = [{"run": label, "family": "clean", "severity": 0, "level": "", "unit": "", "iou": iou, "dice": dice}]
     raws = _raw_frames(pairs, run_cfg)
     examples = out_dir / "examples" / label.strip("/").replace("/", "_")
     for family in section["families"]:
@@ -126,8 +131,8 @@ def assess_run(cfg, run_dir, pairs, out_dir, label):
                                  time_axis=True, clip=clip)
                 degraded += [preprocess_image(frame, run_cfg, path) for frame in out]
             iou, dice = score(predictor.probabilities(degraded, desc=f"{family} s{severity}"))
-            rows.append(dict(run=label, family=family, severity=severity, level=level,
-                             unit=CORRUPTIONS.get(family).unit, iou=iou, dice=dice))
+            rows.append({"run": label, "family": family, "severity": severity, "level": level,
+                             "unit": CORRUPTIONS.get(family).unit, "iou": iou, "dice": dice})
             for i in range(min(section["num_examples"], len(degraded))):
                 write_image(examples / family / f"s{severity}_{names[i]}.png", _example(degraded[i]))
     if section["attacks"]:
@@ -156,8 +161,8 @@ def _attack_rows(section, predictor, raws, images, masks, names, score, label, e
                 adversarial.append(_attack_whole(grad, predictor.predict, images[i], _target(masks[i], num_classes),
                                                  budget, step, name, section, section["seed"] + i))
             iou, dice = score(predictor.probabilities(adversarial, desc=f"{name} {eps}"), chosen)
-            rows.append(dict(run=label, family=name, severity=k, level=eps, unit="epsilon (/255)", iou=iou,
-                             dice=dice, clean_iou_subset=clean_iou))
+            rows.append({"run": label, "family": name, "severity": k, "level": eps, "unit": "epsilon (/255)", "iou": iou,
+                             "dice": dice, "clean_iou_subset": clean_iou})
             for i in range(min(section["num_examples"], len(adversarial))):
                 write_image(examples / name / f"eps{eps:g}_{names[chosen[i]]}.png", _example(adversarial[i]))
     return rows
@@ -184,7 +189,11 @@ def robustness(cfg, *, run_dirs=None):
             normalisation cannot take attack budgets.
     """
     from dl_suite.robustness.budget import check_epsilons
-    from dl_suite.robustness.report import add_ratios, robustness_ratio, write_robustness_report
+    from dl_suite.robustness.report import (
+        add_ratios,
+        robustness_ratio,
+        write_robustness_report,
+    )
 
     section = cfg["robustness"]
     if section["attacks"]:
@@ -207,9 +216,9 @@ def robustness(cfg, *, run_dirs=None):
             row["ratio"] = robustness_ratio(row["iou"], row.pop("clean_iou_subset"))
     notes = [f"Runs: {', '.join(str(r) for r in run_list)}; images: {len(pairs)} files of [{section['split']}].",
              "Robustness ratio = IoU(degraded) / IoU(clean) of the same run (attacks: on the attacked images).",
-             "Epsilons are grey levels of 255 (fraction of the dynamic range), converted through the run's "
+             ("Epsilons are grey levels of 255 (fraction of the dynamic range), converted through the run's "
              f"normalisation; step {section['step']}/255, {section['iterations']} iterations, "
-             f"random start {section['random_start']}."]
+             f"random start {section['random_start']}.")]
     reach = section["step"] * section["iterations"]
     short = [e for e in section["epsilons"] if e > reach]
     if section["attacks"] and short:

@@ -31,9 +31,9 @@ def test_bad_epsilons_and_unknown_normalisation_are_user_errors():
 
 
 def test_ratios_and_means_by_hand():
-    rows = [dict(run="a", family="clean", iou=0.8), dict(run="a", family="blur", iou=0.4),
-            dict(run="a", family="blur", iou=0.8), dict(run="b", family="clean", iou=0.5),
-            dict(run="b", family="blur", iou=0.25)]
+    rows = [{"run": "a", "family": "clean", "iou": 0.8}, {"run": "a", "family": "blur", "iou": 0.4},
+            {"run": "a", "family": "blur", "iou": 0.8}, {"run": "b", "family": "clean", "iou": 0.5},
+            {"run": "b", "family": "blur", "iou": 0.25}]
     add_ratios(rows)
     assert [r["ratio"] for r in rows] == [1.0, 0.5, 1.0, 1.0, 0.5]
     assert mean_robustness(rows) == {"a": {"blur": 0.75}, "b": {"blur": 0.5}}

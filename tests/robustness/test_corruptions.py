@@ -1,5 +1,7 @@
 """Corruptions: requested SNR reached within 5 %, seeded, each family changes the image."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -94,11 +96,11 @@ def test_hand_checked_levels():
 def test_photobleaching_decays_over_a_time_lapse():
     image, _ = _cells()
     stack = np.repeat(image[None], 5, axis=0)
-    out, params = corrupt(stack, "photobleaching", level=0.75, time_axis=True)
+    out, _params = corrupt(stack, "photobleaching", level=0.75, time_axis=True)
     offset = np.percentile(image, 1)
     signal = [(frame[image == 150] - offset).mean() for frame in out]
     assert signal[0] == pytest.approx(130.0) and signal[-1] == pytest.approx(0.25 * 130.0, rel=1e-4)
-    assert all(a > b for a, b in zip(signal, signal[1:]))
+    assert all(a > b for a, b in itertools.pairwise(signal))
 
 
 def test_corrupt_command_writes_copies_and_parameters(tmp_path):

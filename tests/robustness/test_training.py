@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 
 from dl_suite.errors import UserError
-
-from dl_suite.robustness.training import RobustCopies, gaussian_noise_perturbation, pgd_perturbation
+from dl_suite.robustness.training import (
+    RobustCopies,
+    gaussian_noise_perturbation,
+    pgd_perturbation,
+)
 from tests.robustness.test_attacks import fixed_problem, tiny_model
 
 
@@ -55,12 +58,11 @@ def test_pgd_copies_stay_in_the_ball_and_raise_the_loss():
 
 
 def test_train_uses_the_robust_training_option(tmp_path, monkeypatch):
-    from tests.workflows.conftest import CONFIG, TINY
-
-    import dl_suite.robustness.training as training
     from dl_suite.config import load_config
+    from dl_suite.robustness import training
     from dl_suite.workflows.demo import make_demo_data
     from dl_suite.workflows.train import train
+    from tests.workflows.conftest import CONFIG, TINY
 
     make_demo_data(tmp_path / "data", num_train=4, num_test=1, size=32)
     (tmp_path / "p.config").write_text(CONFIG)

@@ -39,7 +39,8 @@ class RobustCopies(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         x, y = self.dataset[index]
-        rng = np.random.default_rng((self.seed, self.epoch, int(index)))
+        epoch = getattr(self.dataset, "epoch", self.epoch)  # the dataset's (set on resume)
+        rng = np.random.default_rng((self.seed, epoch, int(index)))
         copy = np.asarray(self.perturb(x, y, rng), np.float32)
         return np.concatenate([x, copy]), np.concatenate([y, y])
 

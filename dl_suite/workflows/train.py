@@ -211,6 +211,9 @@ def _fit(cfg, run_dir, state, initial_epoch):
         has_validation=val_ds is not None, resume_state=state,
     )
     verbose = 1 if sys.stderr.isatty() else 2
+    from dl_suite.robustness.training import robust_training_dataset  # [robustness] training
+
+    train_ds = robust_training_dataset(cfg["robustness"], train_ds, model, seed=cfg["train"]["seed"])
     history = model.fit(
         for_outputs(train_ds, model), validation_data=for_outputs(val_ds, model),
         epochs=cfg["train"]["epochs"], initial_epoch=initial_epoch, callbacks=callbacks,

@@ -1,24 +1,12 @@
-"""Reading videos for training: multi-page TIFF / ImageJ hyperstacks and the frame-to-video CSV.
+"""The JSON dialect's frame-to-video CSV (`videos2im_relation.csv`).
 
-`read_video` returns (T, Y, X, C) through the one image contract of `dl_suite.io`
-(`read_image_data`: ImageJ hyperstack / OME-TIFF axes, else the documented rules).
+Videos themselves are read by the one image contract (`dl_suite.io.read_image_data`).
 """
 
 import csv
 from pathlib import Path
 
 from dl_suite.errors import DataError
-from dl_suite.io.image_data import read_image_data
-
-
-def read_video(path, axes=None):
-    """Reads a video file as (T, Y, X, C) through the one image contract
-    (`read_image_data`: the file's axes, else the documented rules, else `axes`).
-
-    Raises:
-        DataError: missing or unreadable file, or axes that cannot be mapped.
-    """
-    return read_image_data(path, axes=axes).array
 
 
 def read_videos_csv(path):

@@ -20,10 +20,10 @@ import numpy as np
 
 from dl_suite.data.preprocess import prepare_mask, preprocess_image
 from dl_suite.errors import DataError
-from dl_suite.io import read_image, read_mask
+from dl_suite.io import read_image_data, read_mask_data
 from dl_suite.io.ctc import is_ctc_dataset, read_ctc_sequence, sequences
 from dl_suite.io.pairs import find_pairs, natural_key, resolve_split_dirs
-from dl_suite.io.videos import read_video, read_videos_csv
+from dl_suite.io.videos import read_videos_csv
 from dl_suite.workflows.data import _SPLIT_KEYS, _WHAT
 
 logger = logging.getLogger(__name__)
@@ -96,11 +96,10 @@ def _from_ctc(root, cfg):
 
 def _from_video_files(pairs, cfg):
     out = Videos()
-    threshold = cfg["dataset"]["mask_threshold"]
+    threshold, axes = cfg["dataset"]["mask_threshold"], cfg["dataset"].get("axes")
     for image_path, mask_path in pairs:
-        frames = read_video(image_path)
-        labels = read_video(mask_path) if mask_path.suffix.lower() in (".tif", ".tiff") else \
-            read_mask(mask_path, threshold=threshold)[None, ..., None]
+        frames = read_image_data(image_path, axes=axes).array
+        labels = read_mask_data(mask_path, threshold=threshold, axes=axes)[..., None]
         if len(labels) != len(frames) or labels.shape[1:3] != frames.shape[1:3]:
             raise DataError(f"Video '{image_path}' is {frames.shape[:3]} (T, Y, X) but its labels "
                             f"'{mask_path}' are {labels.shape[:3]}; give one mask per frame.")
@@ -141,8 +140,11 @@ def _from_frames(pairs, cfg, root):
             groups.setdefault(video, []).append(by_name[frame])
     out = Videos()
     for video, members in groups.items():
-        out.add(video, [preprocess_image(read_image(i), cfg, i) for i, _ in members],
-                [prepare_mask(read_mask(m, threshold=threshold), cfg, m) for _, m in members])
+        axes = cfg["dataset"].get("axes")
+        out.add(video, [preprocess_image(read_image_data(i, axes=axes).array[0], cfg, i)
+                        for i, _ in members],
+                [prepare_mask(read_mask_data(m, threshold=threshold, axes=axes)[0], cfg, m)
+                 for _, m in members])
     logger.info("Grouped %d frames into %d videos (%s).", len(pairs), len(groups), path or "name order")
     return out
 
@@ -158,7 +160,7 @@ def load_video_split(cfg, split):
     if dirs is None:
         return None
     pairs = find_pairs(*dirs)
-    if len(read_video(pairs[0][0])) > 1:
+    if read_image_data(pairs[0][0], axes=cfg["dataset"].get("axes")).num_frames > 1:
         return _from_video_files(pairs, cfg)
     return _from_frames(pairs, cfg, root)
 

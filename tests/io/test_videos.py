@@ -1,11 +1,16 @@
-"""Video reading: tifffile axes to (T, Y, X, C), the frame-to-video CSV."""
+"""Video files through the image contract (T, Y, X, C), the frame-to-video CSV."""
 
 import numpy as np
 import pytest
 import tifffile
 
 from dl_suite.errors import DataError
-from dl_suite.io.videos import read_video, read_videos_csv
+from dl_suite.io import read_image_data
+from dl_suite.io.videos import read_videos_csv
+
+
+def read_video(path):
+    return read_image_data(path).array
 
 
 def test_read_hyperstack_and_plain_stack(tmp_path):

@@ -40,22 +40,22 @@ def _raw_frames(pairs, run_cfg):
 
 
 class Scorer:
-    """Mean IoU and Dice of probability maps at the run's threshold (as `evaluate`)."""
+    """Mean IoU and Dice of probability maps post-processed as `infer` writes them and
+    `evaluate` scores them (`workflows.postprocessing.run_postprocess`: the run's threshold and
+    minimum object size, or `eval.threshold`)."""
 
     def __init__(self, cfg, run_dir, masks):
-        from dl_suite.evaluation import load_threshold
+        from dl_suite.workflows.postprocessing import run_postprocess
 
         self.masks = masks
-        self.threshold, self.min_size = load_threshold(run_dir, default=0.5)
-        if cfg["eval"]["threshold"] is not None:
-            self.threshold = cfg["eval"]["threshold"]
+        self.segment = run_postprocess(cfg, run_dir, threshold=cfg["eval"]["threshold"])
 
     def __call__(self, probs, indices=None):
         from dl_suite.evaluation import evaluate_images
 
         masks = self.masks if indices is None else [self.masks[i] for i in indices]
-        _, summary = evaluate_images(probs, masks, threshold=self.threshold, min_size=self.min_size,
-                                     scores=("pixel",))
+        predicted = [self.segment(p)[1] for p in probs]
+        _, summary = evaluate_images(predicted, masks, scores=("pixel",))
         return float(summary["mean"]["iou"]), float(summary["mean"]["dice"])
 
 

@@ -16,7 +16,7 @@ UNSUPPORTED = {}
 # only built-in Keras layers / keras.applications, so the default JAX run leaves them to
 # `-m slow`; every model with a dl_suite custom layer stays in the default JAX run.
 JAX_SLOW = ("efficient_unet", "efficientnetb7_unet", "mobilenet_mobileunet",
-            "mobilenet_mobileunet_lstm", "u2net")
+            "mobilenet_mobileunet_lstm", "u2net", "xception_unet")
 
 
 @pytest.fixture(autouse=True)

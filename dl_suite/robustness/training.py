@@ -4,9 +4,12 @@ The copy is appended to the batch (targets repeated), so the batch loss, a mean 
 samples, is exactly the mean of the clean and the perturbed losses. Working on batches (a
 PyDataset wrapper) keeps this independent of the Keras backend.
 
-Budgets are in grey levels of 255 of the *normalised* intensity range [0, 1] (for `div255`,
-`minmax` and `percentile` normalisation that is the raw dynamic range), i.e. a level of 7 is
-7/255 in model-input units.
+Budgets are in grey levels of 255 of the *normalised* intensity range [0, 1], i.e. a level of
+7 is 7/255 in model-input units (training sees normalised patches only). This equals the raw
+dynamic range for `div255` on 8-bit data and for `minmax`; with `percentile` normalisation
+(the p_low..p_high percentiles mapped to 0..1) it is a fraction of that percentile range, so it
+differs from the attacks' budgets, which `budget.py` converts from raw grey levels per image
+(e.g. a training epsilon of 8 was 6.1-7.7 raw grey levels on the synthetic nuclei).
 
 - `gaussian_noise`: additive noise, sigma drawn per image uniformly from `noise_sigma_range`.
 - `pgd`: PGD (L-infinity, random start) against the model being trained, `train_epsilon`,

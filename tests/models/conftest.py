@@ -50,4 +50,9 @@ def pytest_collection_modifyitems(config, items):
         param = getattr(item, "callspec", None) and item.callspec.params.get("name")
         if jax and item.nodeid.startswith("tests/models/test_zoo.py") and param in JAX_SLOW:
             item.add_marker(pytest.mark.slow)
+        if jax and item.nodeid.startswith("tests/models/test_legacy_configs.py"):
+            # config -> model mapping does not depend on the backend (checked on TensorFlow,
+            # where tests/config also trains each legacy config one step); every model is
+            # still built and trained on JAX by test_zoo.
+            item.add_marker(pytest.mark.slow)
     # the skip of slow tests unless `-m slow` is in tests/conftest.py (all folders)

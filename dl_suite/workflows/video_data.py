@@ -121,6 +121,31 @@ def _find_csv(cfg, root, image_dir, names):
     return None, None
 
 
+def frame_video_names(cfg, names, paths, root=None):
+    """Names of single-frame samples as `<video>#<t>` (t = the frame's place in its video in the
+    videos CSV, found as in training); names with '#' or without a CSV are returned unchanged
+    (with a warning), i.e. each file is then a one-frame video."""
+    names = [str(n) for n in names]
+    if not names or any("#" in n for n in names):
+        return names
+    files = [Path(p) for p in paths]
+    path, rows = _find_csv(cfg, Path(root) if root else None, files[0].parent,
+                           {f.name for f in files})
+    if rows is None:
+        logger.warning("No %s maps the frames of '%s' to videos: each image is scored as a "
+                       "one-frame video.", CSV_NAME, files[0].parent)
+        return names
+    where, counts = {}, {}
+    for video, frame in rows:
+        where[frame] = (video, counts.setdefault(video, 0))
+        counts[video] += 1
+    unmapped = sorted({f.name for f in files} - set(where), key=natural_key)
+    if unmapped:
+        raise DataError(f"'{path}' does not list the frames {unmapped[:5]} of '{files[0].parent}'; "
+                        "expected every frame to belong to a video. Fix: add them to the CSV.")
+    return [f"{where[f.name][0]}#{where[f.name][1]}" for f in files]
+
+
 def _from_frames(pairs, cfg, root):
     """2-D frames grouped into videos by the CSV (one video, with a warning, without it)."""
     threshold = cfg["dataset"]["mask_threshold"]

@@ -113,3 +113,36 @@ def test_evaluate_scores_the_masks_infer_writes_with_temporal_options(video_run)
         total = mask.sum() + true.sum()
         dice = 1.0 if total == 0 else 2 * (mask & true).sum() / total
         assert row["dice"] == pytest.approx(dice, abs=1e-12)
+
+
+FRAMES_CONFIG = CONFIG.replace('"./videos/images"', '"./frames/inputs"', 2).replace(
+    '"./videos/masks"', '"./frames/labels"')
+
+
+@pytest.fixture
+def frames_run(video_run):
+    """The JSON dialect's flat folders of 2-D frames: two videos (4 and 3 frames) + the CSV."""
+    _, root = video_run
+    lines, number = ["Video;Frame"], 0
+    for name, frames, seed in (("cellA", 4, 2), ("cellB", 3, 3)):
+        images, masks = _moving_disk(frames, 36, seed)
+        for image, mask in zip(images, masks):
+            for kind, stem, data in (("inputs", "raw", image), ("labels", "instance_ids", mask)):
+                (root / "frames" / kind).mkdir(parents=True, exist_ok=True)
+                tifffile.imwrite(root / "frames" / kind / f"{stem}_{number:03d}.tif", data)
+            lines.append(f"{name};raw_{number:03d}.tif")
+            number += 1
+    (root / "frames" / "videos2im_relation.csv").write_text("\n".join(lines) + "\n")
+    (root / "project.config").write_text(FRAMES_CONFIG)
+    return load_config(root / "project.config"), root
+
+
+def test_evaluate_groups_flat_frames_into_videos_by_the_csv(frames_run):
+    from dl_suite.workflows.evaluate import evaluate
+
+    cfg, _ = frames_run
+    scores = evaluate(cfg)
+    assert [(r["video"], r["frame"]) for r in scores["rows"]] == (
+        [("cellA", t) for t in range(4)] + [("cellB", t) for t in range(3)])
+    assert scores["summary"]["num_videos"] == 2
+    assert scores["summary"]["videos"]["cellB"]["num_frames"] == 3

@@ -73,6 +73,18 @@ def _video_spec(cfg, run_cfg, model):
     return video_spec(model, run_cfg["generator"]["time_padding"], cfg["infer"]["window_placement"])
 
 
+def _video_names(cfg, predictor, samples, split):
+    """Samples of a video run with flat 2-D frames renamed `<video>#<t>` by the videos CSV."""
+    if predictor.video is None or not samples[0]:
+        return samples
+    from dl_suite.workflows.data import _SPLIT_KEYS
+    from dl_suite.workflows.video_data import frame_video_names
+
+    section, _, _, data_key = _SPLIT_KEYS[split]
+    names = frame_video_names(cfg, samples[0], samples[4], cfg[section].get(data_key))
+    return (names,) + tuple(samples[1:])
+
+
 def _drop(samples, exclude, what):
     keep = [i for i, path in enumerate(samples[4]) if path not in exclude]
     if len(keep) < len(samples[0]):
@@ -113,7 +125,8 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     from dl_suite.evaluation import optimise_threshold, save_threshold, true_objects
 
     section = cfg["eval"]
-    (names, images, trues, raws, paths), source = validation_samples(cfg, predictor, exclude)
+    samples, source = validation_samples(cfg, predictor, exclude)
+    names, images, trues, raws, paths = _video_names(cfg, predictor, samples, "val")
     if not names:
         logger.warning("No validation images: the threshold and minimum object size are NOT "
                        "optimised; the run's stored threshold.json is used if it has one, "
@@ -183,9 +196,10 @@ def evaluate(cfg, *, run=None, split="eval"):
     predictor = RunPredictor(cfg, run_dir)
     num_classes = predictor.run_cfg["model"]["num_classes"]
     if split == "val":
-        (names, images, trues, raws, paths), _ = validation_samples(cfg, predictor)
+        samples, _ = validation_samples(cfg, predictor)
     else:
-        names, images, trues, raws, paths = predictor.samples(require_split(cfg, split))
+        samples = predictor.samples(require_split(cfg, split))
+    names, images, trues, raws, paths = _video_names(cfg, predictor, samples, split)
     tuning = {"status": "not requested (eval.optimise_threshold = false)"}
     if section["optimise_threshold"] and num_classes > 1:
         tuning = {"status": "not applicable: multi-class models use argmax"}

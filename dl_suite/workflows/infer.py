@@ -42,8 +42,17 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     video = video_setup(model, cfg, run_cfg)  # ConvLSTM windows / temporal post-processing
     if video is not None:
         predict, spec, temporal = video
-        report = infer_video_paths(paths, output_dir, predict, options, spec, temporal,
-                                   overwrite=overwrite)
+        from dl_suite.workflows.video_data import frame_video_groups
+
+        groups = frame_video_groups(cfg, paths)  # the JSON dialect's flat folders of 2-D frames
+        if groups is not None:
+            from dl_suite.inference.frame_videos import infer_frame_videos
+
+            report = infer_frame_videos(groups, output_dir, predict, options, spec, temporal,
+                                        overwrite=overwrite)
+        else:
+            report = infer_video_paths(paths, output_dir, predict, options, spec, temporal,
+                                       overwrite=overwrite)
     else:
         report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
     return {

@@ -121,6 +121,57 @@ def _find_csv(cfg, root, image_dir, names):
     return None, None
 
 
+def frame_video_names(cfg, names, paths, root=None):
+    """Names of single-frame samples as `<video>#<t>` (t = the frame's place in its video in the
+    videos CSV, found as in training); names with '#' or without a CSV are returned unchanged
+    (with a warning), i.e. each file is then a one-frame video."""
+    names = [str(n) for n in names]
+    if not names or any("#" in n for n in names):
+        return names
+    files = [Path(p) for p in paths]
+    path, rows = _find_csv(cfg, Path(root) if root else None, files[0].parent,
+                           {f.name for f in files})
+    if rows is None:
+        logger.warning("No %s maps the frames of '%s' to videos: each image is scored as a "
+                       "one-frame video.", CSV_NAME, files[0].parent)
+        return names
+    where, counts = {}, {}
+    for video, frame in rows:
+        where[frame] = (video, counts.setdefault(video, 0))
+        counts[video] += 1
+    unmapped = sorted({f.name for f in files} - set(where), key=natural_key)
+    if unmapped:
+        raise DataError(f"'{path}' does not list the frames {unmapped[:5]} of '{files[0].parent}'; "
+                        "expected every frame to belong to a video. Fix: add them to the CSV.")
+    return [f"{where[f.name][0]}#{where[f.name][1]}" for f in files]
+
+
+def frame_video_groups(cfg, paths):
+    """{video: [frame files in CSV order]} for inference inputs that are single-frame 2-D
+    images a videos CSV maps (beside or above their folder, or `infer.videos_csv`); None when
+    the inputs are video files or no CSV maps them. Frames the CSV does not list are one-frame
+    videos of their own (with a warning)."""
+    paths = [Path(p) for p in paths]
+    if not paths or read_image_data(paths[0], axes=cfg["dataset"].get("axes")).num_frames > 1:
+        return None
+    folder = paths[0].parent
+    by_name = {p.name: p for p in paths}
+    path, rows = _find_csv(cfg, folder.parent, folder, set(by_name))
+    if rows is None:
+        return None
+    groups = {}
+    for video, frame in rows:
+        if frame in by_name:
+            groups.setdefault(video, []).append(by_name.pop(frame))
+    if by_name:
+        logger.warning("'%s' does not list %d frame(s) of '%s' (e.g. %s): each is segmented as a "
+                       "one-frame video.", path, len(by_name), folder, min(by_name))
+        for frame in by_name.values():
+            groups.setdefault(f"{frame.stem} (unlisted)", []).append(frame)
+    logger.info("Grouped %d frames into %d videos (%s).", len(paths), len(groups), path)
+    return groups
+
+
 def _from_frames(pairs, cfg, root):
     """2-D frames grouped into videos by the CSV (one video, with a warning, without it)."""
     threshold = cfg["dataset"]["mask_threshold"]

@@ -113,3 +113,66 @@ def test_evaluate_scores_the_masks_infer_writes_with_temporal_options(video_run)
         total = mask.sum() + true.sum()
         dice = 1.0 if total == 0 else 2 * (mask & true).sum() / total
         assert row["dice"] == pytest.approx(dice, abs=1e-12)
+
+
+FRAMES_CONFIG = CONFIG.replace('"./videos/images"', '"./frames/inputs"', 2).replace(
+    '"./videos/masks"', '"./frames/labels"')
+
+
+@pytest.fixture
+def frames_run(video_run):
+    """The JSON dialect's flat folders of 2-D frames: two videos (4 and 3 frames) + the CSV."""
+    _, root = video_run
+    lines, number = ["Video;Frame"], 0
+    for name, frames, seed in (("cellA", 4, 2), ("cellB", 3, 3)):
+        images, masks = _moving_disk(frames, 32, seed)
+        for image, mask in zip(images, masks):
+            for kind, stem, data in (("inputs", "raw", image), ("labels", "instance_ids", mask)):
+                (root / "frames" / kind).mkdir(parents=True, exist_ok=True)
+                tifffile.imwrite(root / "frames" / kind / f"{stem}_{number:03d}.tif", data)
+            lines.append(f"{name};raw_{number:03d}.tif")
+            number += 1
+    (root / "frames" / "videos2im_relation.csv").write_text("\n".join(lines) + "\n")
+    (root / "project.config").write_text(FRAMES_CONFIG)
+    return load_config(root / "project.config"), root
+
+
+def test_evaluate_groups_flat_frames_into_videos_by_the_csv(frames_run):
+    from dl_suite.workflows.evaluate import evaluate
+
+    cfg, _ = frames_run
+    scores = evaluate(cfg)
+    assert [(r["video"], r["frame"]) for r in scores["rows"]] == (
+        [("cellA", t) for t in range(4)] + [("cellB", t) for t in range(3)])
+    assert scores["summary"]["num_videos"] == 2
+    assert scores["summary"]["videos"]["cellB"]["num_frames"] == 3
+
+
+def test_infer_predicts_flat_frames_with_the_windows_of_their_video(frames_run):
+    """Frame t of a video is predicted from the window of its video's frames (CSV order), and
+    written under the frame file's own name; a 1-frame video would give another result."""
+    from dl_suite.data.preprocess import preprocess_image
+    from dl_suite.data.windows import window_indices
+    from dl_suite.workflows.infer import infer
+    from dl_suite.workflows.predict import load_model
+
+    _, root = frames_run
+    (root / "project.config").write_text(FRAMES_CONFIG + "\n[tiledinfer]\nhalo = 0\n")
+    cfg = load_config(root / "project.config")  # one 32x32 tile: the model sees whole frames
+    result = infer(cfg)
+    assert result["done"] == 7 and result["failed"] == 0
+    run_dir = runs.resolve_run(cfg, None)
+    model = load_model(runs.model_file(run_dir), run_dir=run_dir)
+    frames = np.stack([preprocess_image(tifffile.imread(root / "frames" / "inputs" /
+                                                        f"raw_{n:03d}.tif"), cfg, "frame")
+                       for n in range(4, 7)])  # video cellB: raw_004 .. raw_006
+    for t in range(3):
+        window = frames[window_indices(t, 3, 3, "repeat")]
+        expected = np.asarray(model(window[None]))[0, ..., 0]
+        written = tifffile.imread(root / "predictions" / f"raw_{4 + t:03d}_prob.tif")
+        assert written.shape == (32, 32)
+        np.testing.assert_allclose(written, expected, atol=1e-5)
+        for suffix in ("_mask.tif", "_labels.tif", "_overlay.png"):
+            assert (root / "predictions" / f"raw_{4 + t:03d}{suffix}").is_file()
+    alone = np.asarray(model(frames[[1, 1, 1]][None]))[0, ..., 0]  # frame 1 as a 1-frame video
+    assert np.abs(tifffile.imread(root / "predictions" / "raw_005_prob.tif") - alone).max() > 1e-3

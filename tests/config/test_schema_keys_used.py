@@ -65,3 +65,27 @@ def test_detector_finds_unread_keys():
     assert not _is_read("no_such_key_anywhere", _code())
     assert _is_read("epochs", 'cfg["train"]["epochs"]')
     assert _is_read("base_filters", "def build(x, *, base_filters=16):")
+
+
+def test_no_effect_schema_keys_say_so_and_warn_when_set(tmp_path):
+    import json
+
+    from dl_suite.config import load_config
+
+    schema = section_properties()
+    listed = [d for d in no_effect.NO_EFFECT if d.split(".")[0] in schema
+              and d.split(".")[1] in schema[d.split(".")[0]]]
+    assert {"train.create_backup", "tiledinfer.output_format", "model.loss_tips"} <= set(listed)
+    for dotted in listed:
+        section, key = dotted.split(".")
+        assert schema[section][key]["description"].startswith("No effect"), dotted
+    values = {"train": {"create_backup": True, "save_model_file": "best.h5",
+                        "load_from_frozen": True},
+              "dataset": {"resize_interpolation": "cv2.INTER_NEAREST"},
+              "infer": {"merged_dir": "./merged"}, "generator": {"tips_factor": 2.0}}
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(values))
+    warnings = " ".join(load_config(path).warnings)
+    for section, keys in values.items():
+        for key in keys:
+            assert f"{section}.{key}" in warnings or f"[{section}] {key}" in warnings, (section, key)

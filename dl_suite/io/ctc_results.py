@@ -6,15 +6,13 @@ temporary folder beside the target and renamed at the end, so a folder under its
 always complete; an existing folder is never replaced.
 """
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import tifffile
 
 from dl_suite.errors import DataError
+from dl_suite.io.files import atomic_folder
 
 
 def mask_name(t, num_frames, prefix="mask"):
@@ -50,21 +48,12 @@ def write_ctc_results(folder, masks, rows, *, track_file="res_track.txt", prefix
     masks = np.asarray(masks)
     if masks.max(initial=0) >= 65535:
         raise DataError(f"{int(masks.max())} labels do not fit CTC's 16-bit masks (max 65534).")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a result folder is an ordinary one
-    try:
+    with atomic_folder(folder) as tmp:
         for t, frame in enumerate(masks):
             tifffile.imwrite(tmp / mask_name(t, len(masks), prefix), frame.astype(np.uint16),
                              photometric="minisblack")
         if track_file:
             (tmp / track_file).write_text(format_track_rows(rows), encoding="ascii", newline="\n")
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return folder
 
 

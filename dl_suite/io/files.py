@@ -1,7 +1,10 @@
 """Small files of a run: JSON state, saved Keras models, clean-up of superseded files."""
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -117,3 +120,26 @@ def load_model_weights(model, path):
 def remove_file(path):
     """Deletes a file of our own that a newer one replaced (missing is fine)."""
     Path(path).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(final):
+    """Builds a result folder under a hidden temporary name and renames it to `final` when the
+    block ends without error; on error the partial folder is removed. Nothing half-written
+    ever has the final name.
+
+    Yields:
+        Path of the temporary folder to write into (an ordinary, non-private folder).
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

@@ -6,17 +6,19 @@ renamed at the end, so a results folder under its final name is always complete.
 """
 
 import logging
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from dl_suite.errors import DataError, UserError
+from dl_suite.io.files import atomic_folder
 from dl_suite.io.label_hyperstack import read_label_video, read_video
 from dl_suite.io.tables import write_json
 from dl_suite.tracking.export import export_tracks
-from dl_suite.tracking.linking import TrackingParams, max_distance_physical, track_labels
+from dl_suite.tracking.linking import (
+    TrackingParams,
+    max_distance_physical,
+    track_labels,
+)
 from dl_suite.tracking.scores import ctc_scores
 from dl_suite.tracking.spots import scale_from_calibration
 from dl_suite.tracking.tracks import track_table
@@ -111,12 +113,7 @@ def track(cfg, *, labels_path=None, image_path=None, output_dir=None, ground_tru
     times["track_s"] = time.perf_counter() - start
     stem = _stem(labels_path or image_path)
     final = _fresh_folder(output_dir, stem)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=output_dir))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are the user's ordinary folder
-    try:
+    with atomic_folder(final) as tmp:
         start = time.perf_counter()
         tracker = {"max_distance": max_distance_physical(params, scale), "max_gap": params.max_gap,
                    "divisions": params.divisions}
@@ -139,10 +136,6 @@ def track(cfg, *, labels_path=None, image_path=None, output_dir=None, ground_tru
             "scores": scores, "times": times,
         }
         files["summary"] = write_json(tmp / f"{stem}_summary.json", summary)
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     files = {kind: final / Path(path).name for kind, path in files.items()}
     logger.debug("Tracked %d spots into %d tracks (%d divisions): %s", len(tracks.spots),
                 len(table), tracks.num_divisions, final)

@@ -249,6 +249,7 @@ def read_json(text, source="config"):
         raw = RawConfig("json")
         raw.problems.append("The JSON file must hold an object ({...}) at the top level.")
         return raw
+    data = {k: v for k, v in data.items() if k != "$schema"}  # the editors' schema file
     nested = all(isinstance(v, dict) for k, v in data.items() if k != "schema_version")
     return _read_canonical(data) if nested and data else _read_legacy_json(data)
 

@@ -126,7 +126,7 @@ def config_from_dict(values, overrides=(), *, base_dir=".", source=None):
     """Validates an in-memory canonical dict (section -> key -> value) like a file."""
     raw = dialects.RawConfig("dict")
     for section, items in values.items():
-        if section == "schema_version":
+        if section in ("schema_version", "$schema"):
             continue
         for key, value in items.items():
             raw.put(section, key, copy.deepcopy(value), f"{section}.{key}")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 SCHEMA_VERSION = 1
 SCHEMA_DIR = Path(__file__).with_name("schema")
+SCHEMA_KEY_DESCRIPTION = ("Path or URL of the JSON Schema file for editors "
+                          "(`dl-suite schema --json FILE`); ignored by dl-suite.")
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,9 +47,24 @@ def canonical_schema():
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "dl-suite config",
         "type": "object",
-        "properties": {"schema_version": {"type": "integer"}, **properties},
+        "properties": {
+            "$schema": {"type": "string", "description": SCHEMA_KEY_DESCRIPTION},
+            "schema_version": {"type": "integer", "description": "Config schema version."},
+            **properties,
+        },
         "additionalProperties": False,
     }
+
+
+def editor_schema():
+    """The canonical schema as exported for editors (`dl-suite schema --json FILE`).
+
+    JSON configs name it with `"$schema": "PATH"` for completion and checking as you type.
+    """
+    schema = canonical_schema()
+    schema["description"] = ("dl-suite canonical JSON config (schema version "
+                             f"{SCHEMA_VERSION}); made by `dl-suite schema --json FILE`.")
+    return schema
 
 
 def defaults():

@@ -1,6 +1,5 @@
 """Evaluation outputs: `evaluation.csv`, `summary.json`, `report.md` (or `.html`) and overlays."""
 
-import html
 import json
 from pathlib import Path
 
@@ -60,12 +59,10 @@ def _table(header, body):
 
 
 def _markdown(rows, summary, overlay_files, title):
-    mean = summary.get("mean", {})
     lines = [f"# {title}", "", f"Images: {summary.get('num_images', len(rows))}; threshold "
              f"{summary.get('threshold')}; minimum object size {summary.get('min_size', 0)} px.",
              "", "## Mean over images", ""]
-    lines += _table(["metric", "mean"], [[k, v] for k, v in mean.items()
-                                          if k in REPORT_COLUMNS or k.startswith("ap_")])
+    lines += _table(["metric", "mean"], [[k, v] for k, v in _mean_items(summary)])
     if "isbi" in summary:
         isbi = summary["isbi"]
         lines += ["", "## ISBI 2012 at the run's threshold", ""]
@@ -94,39 +91,12 @@ def _markdown(rows, summary, overlay_files, title):
     return "\n".join(lines) + "\n"
 
 
-def _html(markdown_text, title):
-    body = []
-    in_table = False
-    for line in markdown_text.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                body.append("<table border='1' cellspacing='0' cellpadding='3'>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("!["):
-            name, path = line[2:].split("](")
-            body.append(f"<p><img src='{html.escape(path[:-1])}' alt='{html.escape(name)}' "
-                        "width='384'></p>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line:
-            body.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            "</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+def _mean_items(summary):
+    return [(k, v) for k, v in summary.get("mean", {}).items() if k in REPORT_COLUMNS or k.startswith("ap_")]
 
 
-def write_report(out_dir, rows, summary, overlays=None, fmt="md", title="dl-suite evaluation"):
+def write_report(out_dir, rows, summary, overlays=None, fmt="md", title="dl-suite evaluation", *,
+                 history=None, tuned=None):
     """Writes the evaluation outputs into `out_dir`.
 
     Args:
@@ -134,8 +104,12 @@ def write_report(out_dir, rows, summary, overlays=None, fmt="md", title="dl-suit
         rows, summary: from `evaluate_images`.
         overlays: optional list of (name, RGB uint8 array), e.g. from `overlay`; written as
             `overlays/<name>.png` and shown in the report.
-        fmt: "md" (report.md) or "html" (report.html).
+        fmt: "md" (report.md) or "html" (report.html: a page with a sortable per-image table,
+            the threshold curve, training curves and the overlays).
         title: report heading.
+        history: optional per-epoch dicts (the run's history.csv) for the training curves (html).
+        tuned: optional threshold optimisation result (the run's threshold.json, with `grid`)
+            for the threshold curve (html).
 
     Returns:
         dict of the written paths: `csv`, `summary`, `report`, `overlays`.
@@ -154,10 +128,14 @@ def write_report(out_dir, rows, summary, overlays=None, fmt="md", title="dl-suit
         stem = Path(str(name)).stem
         write_image(out_dir / "overlays" / f"{stem}.png", image)
         overlay_files.append((stem, f"overlays/{stem}.png"))
-    text = _markdown(rows, summary, overlay_files, title)
     if fmt == "html":
-        paths["report"] = write_text(out_dir / "report.html", _html(text, title))
+        from dl_suite.evaluation.report_html import render_html
+
+        columns = [c for c in REPORT_COLUMNS if rows and c in rows[0]]
+        page = render_html(rows, summary, overlay_files, title=title, columns=columns,
+                           mean=_mean_items(summary), history=history, tuned=tuned)
+        paths["report"] = write_text(out_dir / "report.html", page)
     else:
-        paths["report"] = write_text(out_dir / "report.md", text)
+        paths["report"] = write_text(out_dir / "report.md", _markdown(rows, summary, overlay_files, title))
     paths["overlays"] = [out_dir / p for _, p in overlay_files]
     return paths

@@ -1,5 +1,6 @@
 """Tables (CSV) and small JSON summaries, written atomically (temp file + rename)."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -14,6 +15,26 @@ def write_csv(path, table, **kwargs):
 def write_json(path, data):
     """Writes a JSON file (indented, NaN as null) atomically; returns the path."""
     return write_text(path, json.dumps(_clean(data), indent=2) + "\n")
+
+
+def read_csv_rows(path):
+    """Rows of a CSV file as dicts, numbers as floats (int for whole `epoch`), blanks as None;
+    None when the file does not exist (e.g. a run's history.csv before its first epoch)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(text):
+    if text in (None, ""):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
 def _clean(value):

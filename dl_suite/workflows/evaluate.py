@@ -252,7 +252,14 @@ def evaluate(cfg, *, run=None, split="eval"):
     overlays = [(n, overlay(i, np.asarray(t) > 0, m))
                 for n, i, t, m in list(zip(names, images, trues, masks))[:count]]
     out_dir = evaluation_dir(cfg, run_dir, split)
-    write_report(out_dir, rows, summary, overlays=overlays, fmt=section["report_format"])
+    extra = {}
+    if section["report_format"] == "html":  # curves from the run folder
+        from dl_suite.evaluation.threshold import read_threshold_file
+        from dl_suite.io.tables import read_csv_rows
+
+        extra = {"history": read_csv_rows(Path(run_dir) / runs.HISTORY_FILE),
+                 "tuned": read_threshold_file(run_dir)}
+    write_report(out_dir, rows, summary, overlays=overlays, fmt=section["report_format"], **extra)
     logger.info("Evaluation written to %s", out_dir)
     return {"summary": summary, "rows": rows, "output_dir": out_dir}
 

@@ -75,3 +75,15 @@ def test_init_refuses_existing_folder_and_unknown_model(tmp_path, data, capsys):
     assert main(argv[:-1] + [str(tmp_path / "missing"), "--model", "unet"]) == 2
     assert "is not a folder" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_readme_commands_table_lists_every_command():
+    from dl_suite.cli.main import _command_modules, build_parser
+    from tests.conftest import REPO
+
+    table = (REPO / "README.md").read_text().split("## Commands\n", 1)[1].split("\n### ", 1)[0]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert len(commands) == len(_command_modules())
+    missing = [c for c in commands if f"| `{c}" not in table]
+    assert not missing, f"Add a row for {missing} to the '## Commands' table of README.md."

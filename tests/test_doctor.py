@@ -23,7 +23,9 @@ def test_doctor_reports_versions_devices_and_missing_parts(monkeypatch, capsys):
     jax_line = next(line for line in lines if line.startswith("  jax "))
     assert ("ok (" in jax_line) == (importlib.util.find_spec("jax") is not None)
     start = lines.index("GPUs visible to the backend")
-    assert lines[start + 1] == "  none: training and inference run on the CPU" or doctor.gpus(keras.backend.backend())
+    visible = doctor.gpus(keras.backend.backend())
+    expected = f"  {visible[0]}" if visible else "  none: training and inference run on the CPU"
+    assert lines[start + 1] == expected
 
 
 def test_doctor_exit_code_names_a_missing_required_package(monkeypatch, capsys):

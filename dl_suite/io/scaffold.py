@@ -1,6 +1,5 @@
 """A new folder of text files, written all at once (`dl-suite init`)."""
 
-import os
 from pathlib import Path
 
 from dl_suite.errors import UserError

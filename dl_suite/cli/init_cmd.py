@@ -27,8 +27,8 @@ def _check_folder(option, path):
 
 
 def run(args):
-    from dl_suite.config.template import canonical_model, model_names, project_files
-    from dl_suite.io.scaffold import write_new_folder
+    from dl_suite.config.template import canonical_model, model_names
+    from dl_suite.workflows.init_project import init_project
 
     model = canonical_model(args.model)
     if model is None:
@@ -41,11 +41,14 @@ def run(args):
         _check_folder(option, path)
     if (args.test_images is None) != (args.test_masks is None):
         raise UserError("Give both --test-images and --test-masks, or neither.")
-    files, executable = project_files(
+    folder, files, found = init_project(
         args.folder, model, args.images, args.masks, dialect=args.dialect,
         test_images=args.test_images, test_masks=args.test_masks)
-    folder = write_new_folder(args.folder, files, executable)
-    say(f"Created {folder}/ with {', '.join(sorted(files))}")
-    say(f"Next: check it with `dl-suite validate {folder}/{next(iter(files))}`, then run "
-        f"{folder}/1.train.sh (1.train.bat on Windows).")
+    config = next(name for name in files if name.startswith("train_eval_infer"))
+    say(f"Created {folder}/ with {', '.join(files)}")
+    say(f"Data: {found['num_pairs']} training image/mask pairs, {found['image_channels']} channel(s), "
+        f"patches of {found['patch_size']} px" + (f", {found['num_test_pairs']} test pairs." if
+                                                  "num_test_pairs" in found else "."))
+    say(f"Next: check it with `dl-suite validate {folder / config}`, then run "
+        f"{folder / '1.train.sh'} (1.train.bat on Windows).")
     return 0

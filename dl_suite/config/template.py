@@ -61,8 +61,12 @@ def _relative(path, start):
         return Path(path).as_posix()
 
 
-def project_values(project_dir, model, images, masks, test_images=None, test_masks=None):
+def project_values(project_dir, model, images, masks, test_images=None, test_masks=None,
+                   model_values=None):
     """section -> {key: value} of COMMON_KEYS for a new project (schema defaults elsewhere).
+
+    `model_values` ({key: value}) replaces defaults of the [model] section (e.g. the channels
+    found in the images).
 
     Paths are written relative to `project_dir` (configs resolve them against their folder).
     Without test folders, evaluation is left unset (`2.evaluate --split val` scores the
@@ -74,6 +78,7 @@ def project_values(project_dir, model, images, masks, test_images=None, test_mas
     values = {}
     for section, key in COMMON_KEYS:
         values.setdefault(section, {})[key] = defaults[section][key]
+    values["model"].update(model_values or {})
     values["model"]["name"] = model
     values["train"].update(model_dir="./models", image_datapath=rel(images), mask_datapath=rel(masks))
     values["eval"].update(image_datapath=rel(test_images), mask_datapath=rel(test_masks),
@@ -160,7 +165,7 @@ def readme_text(name, values, config_name):
 
 
 def project_files(project_dir, model, images, masks, *, dialect="ini", test_images=None,
-                  test_masks=None):
+                  test_masks=None, model_values=None):
     """{file name: text} of a new project folder and the names of its executable files.
 
     Raises:
@@ -169,7 +174,7 @@ def project_files(project_dir, model, images, masks, *, dialect="ini", test_imag
     if dialect not in DIALECTS:
         raise ValueError(f"Received `dialect={dialect!r}`, expected one of {', '.join(DIALECTS)}.")
     project_dir = Path(project_dir)
-    values = project_values(project_dir, model, images, masks, test_images, test_masks)
+    values = project_values(project_dir, model, images, masks, test_images, test_masks, model_values)
     config_name = CONFIG_NAMES[dialect]
     title = f"{project_dir.parent.name}/{project_dir.name}: {model}, made by `dl-suite init`."
     files = {}

@@ -6,6 +6,16 @@ from dl_suite.errors import UserError
 from dl_suite.io.files import atomic_folder
 
 
+def check_new_folder(folder):
+    """Raises UserError when `folder` (or a file of that name) exists already."""
+    folder = Path(folder)
+    if folder.exists() or folder.is_symlink():
+        raise UserError(
+            f"'{folder}' exists already; dl-suite init never overwrites a folder. "
+            "Choose a new folder name, or move the existing one away first."
+        )
+
+
 def write_new_folder(folder, files, executable=()):
     """Writes `files` into a folder that must not exist yet; nothing is written on failure.
 
@@ -21,11 +31,7 @@ def write_new_folder(folder, files, executable=()):
         UserError: the folder (or a file of that name) exists already; it is left untouched.
     """
     folder = Path(folder)
-    if folder.exists() or folder.is_symlink():
-        raise UserError(
-            f"'{folder}' exists already; dl-suite init never overwrites a folder. "
-            "Choose a new folder name, or move the existing one away first."
-        )
+    check_new_folder(folder)
     with atomic_folder(folder) as tmp:
         for name, text in files.items():
             path = tmp / name

@@ -15,7 +15,8 @@ def test_init_project_trains_and_writes_html_report(tmp_path):
     assert main(["init", str(folder), "--model", "unet", "--images", str(data / "train" / "images"),
                  "--masks", str(data / "train" / "masks"), "--test-images", str(data / "test" / "images"),
                  "--test-masks", str(data / "test" / "masks")]) == 0
-    cfg = load_config(folder / "train_eval_infer.config", TINY + ["eval.optimise_threshold=True"])
+    cfg = load_config(folder / "train_eval_infer.config",
+                      TINY + ["eval.optimise_threshold=True", "eval.scores=[\"pixel\"]"])
     run_dir = train(cfg)
     out = evaluate(cfg, run=run_dir)["output_dir"]
     page = (out / "report.html").read_text()

@@ -121,10 +121,13 @@ def report():
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     keras_version = _version("keras", "keras")
     if keras_version:
-        import keras
-
-        backend = keras.backend.backend()
         versions.append(("Keras", keras_version))
+        try:
+            import keras
+
+            backend = keras.backend.backend()
+        except Exception as err:  # e.g. a backend that fails to load: report it, go on
+            versions.append(("Keras import", f"FAILED ({type(err).__name__}: {err})"))
     versions.append(("Keras backend", backend))
     versions.append(("TensorFlow", _version("tensorflow", "tensorflow") or "not installed"))
     required = [(dist, _version(module, dist), lost) for module, dist, lost in REQUIRED]

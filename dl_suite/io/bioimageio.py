@@ -109,15 +109,31 @@ def validate_package(path, perform_io_checks=True, github_users=()):
     return summary.status, warnings, summary.format()
 
 
-def test_package(path, weight_format=None, github_users=()):
+@contextlib.contextmanager
+def _in_temp_cwd():
+    """bioimageio.core unzips SavedModel weights into ./bioimageio_unzipped_tf_weights: keep
+    that out of the user's working folder."""
+    import os
+    import tempfile
+
+    before = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="dl-suite-bioimageio-") as tmp:
+        os.chdir(tmp)
+        try:
+            yield
+        finally:
+            os.chdir(before)
+
+
+def run_model_test(path, weight_format=None, github_users=()):
     """bioimageio.core's `test_model` on a package: (status, report text)."""
     try:
         from bioimageio.core import test_model
     except ImportError as exc:
         raise UserError("Testing a bioimage.io package needs bioimageio.core: pip install "
                         "\"dl-suite[bioimageio]\".") from exc
-    with trusted_github_users(github_users):
-        summary = test_model(Path(path), weight_format=weight_format)
+    with trusted_github_users(github_users), _in_temp_cwd():
+        summary = test_model(Path(path).resolve(), weight_format=weight_format)
     return summary.status, summary.format()
 
 
@@ -137,10 +153,15 @@ def extract_package(path, folder):
 
     Raises:
         DataError: no rdf.yaml, or unreadable yaml.
+        UserError: PyYAML is not installed.
     """
     import shutil
 
-    import yaml
+    try:
+        import yaml
+    except ImportError as exc:
+        raise UserError("Reading a bioimage.io package needs PyYAML: pip install "
+                        "\"dl-suite[bioimageio]\".") from exc
 
     path, folder = Path(path), Path(folder)
     if path.is_dir():

@@ -111,6 +111,8 @@ def export(run, fmt, out=None, *, authors=None, test=False):
     cfg, model = finished_model(run)
     run_dir = Path(run)
     out = _check_target(out or default_output(run_dir, fmt))
+    if fmt == "keras":
+        _check_target(out.with_name(f"{out.stem}.provenance.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "bioimageio":
         from dl_suite.workflows.export_bioimageio import export_bioimageio
@@ -121,11 +123,15 @@ def export(run, fmt, out=None, *, authors=None, test=False):
     from dl_suite.io.model_export import move_into_place
 
     if fmt == "keras":
-        from dl_suite.io import save_keras_model
+        from dl_suite.io import save_keras_model, write_text
 
         save_keras_model(free, tmp.with_suffix(".keras"))
+        # provenance beside the model: {file name: content} of the run's JSON files
+        sidecar = out.with_name(f"{out.stem}.provenance.json")
+        carried = {name: json.loads(text) for name, text in run_texts(run_dir).items()}
+        write_text(sidecar, json.dumps(carried, indent=1))
         move_into_place(tmp.with_suffix(".keras"), out)
-        return {"path": out}
+        return {"path": out, "provenance": sidecar}
     _require_tensorflow("savedmodel")
     from dl_suite.io import write_text
     from dl_suite.io.model_export import save_savedmodel

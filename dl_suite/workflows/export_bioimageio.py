@@ -158,7 +158,7 @@ def _readme(*, name, cfg, pre_note, post_note, checks, custom, threshold, texts)
         f"- {custom_note}", "",
         "## Validation", "",
         "Before packaging, dl-suite recomputed `test_output.npy` from `test_input.npy` with "
-        "each weight format (bioimage.io preprocessing, network, postprocessing):", "",
+        "each weight format (the run's normalisation, which the declared preprocessing reproduces, then the network and the declared postprocessing):", "",
     ]
     lines += [f"- `{fmt}`: max |difference| {diff:.3g}" for fmt, diff in checks.items()]
     lines += ["", "The package validates with `bioimageio validate-format rdf.yaml` and "
@@ -265,7 +265,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     result = {"path": out, "validation": report, "status": status, "warnings": warnings,
               "format_checks": checks, "test": None}
     if test:
-        result["test_status"], result["test"] = bio.test_package(out, github_users=users)
+        result["test_status"], result["test"] = bio.run_model_test(out, github_users=users)
     logger.info("bioimage.io package %s: %s, %d warning(s).", out, status, len(warnings))
     del summary
     return result

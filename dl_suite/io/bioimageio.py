@@ -132,8 +132,9 @@ def run_model_test(path, weight_format=None, github_users=()):
     except ImportError as exc:
         raise UserError("Testing a bioimage.io package needs bioimageio.core: pip install "
                         "\"dl-suite[bioimageio]\".") from exc
+    path = Path(path).resolve()  # before the working folder changes
     with trusted_github_users(github_users), _in_temp_cwd():
-        summary = test_model(Path(path).resolve(), weight_format=weight_format)
+        summary = test_model(path, weight_format=weight_format)
     return summary.status, summary.format()
 
 

@@ -68,7 +68,7 @@ def finished_model(run_dir):
     return cfg, model
 
 
-def _free_model(cfg, model):
+def free_model(cfg, model):
     """(model with free height and width if possible, size multiple)."""
     from dl_suite.inference.free_size import free_spatial_model
     from dl_suite.models import input_multiple
@@ -89,7 +89,7 @@ def _check_target(out):
     return out
 
 
-def _temp_name(out):
+def temp_name(out):
     return out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
 
 
@@ -118,8 +118,8 @@ def export(run, fmt, out=None, *, authors=None, test=False):
         from dl_suite.workflows.export_bioimageio import export_bioimageio
 
         return export_bioimageio(run_dir, cfg, model, out, authors=authors, test=test)
-    free, _ = _free_model(cfg, model)
-    tmp = _temp_name(out)
+    free, _ = free_model(cfg, model)
+    tmp = temp_name(out)
     from dl_suite.io.model_export import move_into_place
 
     if fmt == "keras":
@@ -132,7 +132,7 @@ def export(run, fmt, out=None, *, authors=None, test=False):
         write_text(sidecar, json.dumps(carried, indent=1))
         move_into_place(tmp.with_suffix(".keras"), out)
         return {"path": out, "provenance": sidecar}
-    _require_tensorflow("savedmodel")
+    require_tensorflow("savedmodel")
     from dl_suite.io import write_text
     from dl_suite.io.model_export import save_savedmodel
 
@@ -149,7 +149,7 @@ def export(run, fmt, out=None, *, authors=None, test=False):
     return {"path": out}
 
 
-def _require_tensorflow(what):
+def require_tensorflow(what):
     import keras
 
     if keras.backend.backend() != "tensorflow":

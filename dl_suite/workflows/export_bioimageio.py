@@ -17,8 +17,8 @@ import numpy as np
 
 from dl_suite.errors import DataError, UserError
 from dl_suite.workflows import bioimageio_rdf as rdf_lib
-from dl_suite.workflows.export import (MAX_TEST_SIZE, _free_model, _require_tensorflow,
-                                       _temp_name, provenance_summary, run_texts)
+from dl_suite.workflows.export import (MAX_TEST_SIZE, free_model, require_tensorflow,
+                                       temp_name, provenance_summary, run_texts)
 
 logger = logging.getLogger(__name__)
 
@@ -206,9 +206,9 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     from dl_suite.workflows.provenance import package_versions
 
     bio.require_spec()
-    _require_tensorflow("bioimage.io packages (SavedModel weights)")
+    require_tensorflow("bioimage.io packages (SavedModel weights)")
     pre = rdf_lib.preprocessing(cfg["image"])  # before any work: may be inexpressible
-    free, multiple = _free_model(cfg, model)
+    free, multiple = free_model(cfg, model)
     logits_model, activation = split_activation(free)
     if activation is None:
         activation = "linear"
@@ -235,7 +235,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
         inputs=inputs, outputs=outputs, versions={"keras": versions["keras"], "tensorflow": tf_version},
         format_version=bio.spec_format_version(), attachments=sorted(texts),
         dl_suite_config=dl_config, authors=authors)
-    tmp_zip = _temp_name(out).with_suffix(".zip")
+    tmp_zip = temp_name(out).with_suffix(".zip")
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out.parent) as tmp:
         staging = Path(tmp)
         save_keras_model(logits_model, staging / "model.keras")
@@ -255,7 +255,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
             custom=_custom_layers(logits_model), threshold=threshold, texts=texts))
         bio.write_yaml(staging / "rdf.yaml", rdf)
         try:
-            summary = bio.package_zip(staging, tmp_zip)
+            bio.package_zip(staging, tmp_zip)
         except BaseException:
             Path(tmp_zip).unlink(missing_ok=True)
             raise
@@ -267,5 +267,4 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     if test:
         result["test_status"], result["test"] = bio.run_model_test(out, github_users=users)
     logger.info("bioimage.io package %s: %s, %d warning(s).", out, status, len(warnings))
-    del summary
     return result

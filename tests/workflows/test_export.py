@@ -191,3 +191,20 @@ def test_bioimageio_export_refuses_inexpressible_normalisation(unet_run, tmp_pat
     config["image"]["normalization"] = "median"
     broken = _broken_run(unet_run[1], tmp_path, **{"config.json": json.dumps(config)})
     _fails_cleanly(broken, "bioimageio", capsys, "image.normalization = 'median'")
+
+
+def test_an_unzipped_package_folder_is_a_run_too(unet_run, unet_package, tmp_path):
+    from dl_suite.io import load_keras_model
+    from dl_suite.workflows.packages import opened_run
+
+    cfg, run_dir = unet_run
+    with zipfile.ZipFile(unet_package["path"]) as zf:
+        zf.extractall(tmp_path / "pkg")
+    x = np.random.default_rng(1).random((1, 32, 32, 1), dtype=np.float32)
+    with opened_run(cfg, tmp_path / "pkg") as as_run:
+        assert json.loads((as_run / "config.json").read_text()) == json.loads(
+            (run_dir / "config.json").read_text())
+        got = load_keras_model(as_run / runs.BEST_MODEL).predict_on_batch(x)
+    assert not as_run.exists()  # the temporary run folder is gone afterwards
+    want = load_keras_model(run_dir / runs.BEST_MODEL).predict_on_batch(x)
+    np.testing.assert_allclose(got, want, atol=1e-6)

@@ -21,7 +21,7 @@ RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
 def require_spec():
     """The `bioimageio.spec` module, or a UserError saying how to install it."""
     try:
-        import bioimageio.spec as spec
+        from bioimageio import spec
     except ImportError as exc:
         raise UserError(
             "bioimage.io export needs the package bioimageio.spec: pip install "
@@ -94,7 +94,11 @@ def package_zip(staging, zip_path):
         summary = descr.validation_summary
         if summary.status != "valid-format":
             raise DataError(f"The bioimage.io description did not validate:\n{summary.format()}")
-        spec.save_bioimageio_package(descr, output_path=Path(zip_path))
+        try:
+            spec.save_bioimageio_package(descr, output_path=Path(zip_path))
+        except BaseException:
+            Path(zip_path).unlink(missing_ok=True)  # never leave a half-written zip
+            raise
     return summary
 
 

@@ -37,13 +37,31 @@ def save_savedmodel(model, folder, output_id="output"):
     return Path(folder)
 
 
-def zip_folder(folder, zip_path):
-    """Zips the contents of `folder` (paths relative to it) into `zip_path`."""
+def write_savedmodel_folder(model, out, tmp, output_id="output", extra_texts=None):
+    """`save_savedmodel` under the temporary name `tmp`, plus `assets.extra/<name>` text files,
+    then renamed to `out`; nothing is left under either name on failure."""
+    from dl_suite.io.images import write_text
+
+    try:
+        save_savedmodel(model, tmp, output_id=output_id)
+        for name, text in (extra_texts or {}).items():
+            write_text(Path(tmp) / "assets.extra" / name, text)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return move_into_place(tmp, out)
+
+
+def zip_folder(folder, zip_path, remove=False):
+    """Zips the contents of `folder` (paths relative to it) into `zip_path`; `remove` deletes
+    the folder afterwards (our own temporary one)."""
     folder = Path(folder)
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 zf.write(path, path.relative_to(folder).as_posix())
+    if remove:
+        shutil.rmtree(folder)
     return Path(zip_path)
 
 

@@ -133,19 +133,9 @@ def export(run, fmt, out=None, *, authors=None, test=False):
         move_into_place(tmp.with_suffix(".keras"), out)
         return {"path": out, "provenance": sidecar}
     require_tensorflow("savedmodel")
-    from dl_suite.io import write_text
-    from dl_suite.io.model_export import save_savedmodel
+    from dl_suite.io.model_export import write_savedmodel_folder
 
-    try:
-        save_savedmodel(free, tmp, output_id="probability")
-        for name, text in run_texts(run_dir).items():
-            write_text(tmp / "assets.extra" / name, text)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    move_into_place(tmp, out)
+    write_savedmodel_folder(free, out, tmp, output_id="probability", extra_texts=run_texts(run_dir))
     return {"path": out}
 
 

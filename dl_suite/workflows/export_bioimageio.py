@@ -7,9 +7,7 @@ is computed here the way bioimage.io does it and checked against every weight fo
 package is written.
 """
 
-import json
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,8 +15,14 @@ import numpy as np
 
 from dl_suite.errors import DataError, UserError
 from dl_suite.workflows import bioimageio_rdf as rdf_lib
-from dl_suite.workflows.export import (MAX_TEST_SIZE, free_model, require_tensorflow,
-                                       temp_name, provenance_summary, run_texts)
+from dl_suite.workflows.export import (
+    MAX_TEST_SIZE,
+    free_model,
+    provenance_summary,
+    require_tensorflow,
+    run_texts,
+    temp_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,28 +149,31 @@ def _readme(*, name, cfg, pre_note, post_note, checks, custom, threshold, texts)
     custom_note = (f"The network uses dl-suite layers ({', '.join(custom)}): loading `model.keras` "
                    "needs `pip install dl-suite` (it registers them); the SavedModel needs nothing."
                    if custom else "The network uses built-in Keras layers only.")
+    model = cfg["model"]
     lines = [
         f"# {name}", "",
-        f"2-D segmentation model `{cfg['model']['name']}` trained with dl-suite "
-        f"({cfg['model']['num_classes']} class(es), {cfg['model']['image_channels']} input channel(s)).", "",
+        (f"2-D segmentation model `{model['name']}` trained with dl-suite "
+         f"({model['num_classes']} class(es), {model['image_channels']} input channel(s))."), "",
         "## Inputs and outputs", "",
         "- Input `raw`: (batch, y, x, channel), raw intensities as float32.",
         f"- Preprocessing: {pre_note}.",
         f"- Output `probability`: (batch, y, x, class); postprocessing: {post_note}.",
-        "- dl-suite's own `infer` additionally applies the run's mask clean-up (minimum object "
-        "size, hole filling, instance labels); those steps have no bioimage.io equivalent.",
+        ("- dl-suite's own `infer` additionally applies the run's mask clean-up (minimum object "
+         "size, hole filling, instance labels); those steps have no bioimage.io equivalent."),
         f"- {custom_note}", "",
         "## Validation", "",
-        "Before packaging, dl-suite recomputed `test_output.npy` from `test_input.npy` with "
-        "each weight format (the run's normalisation, which the declared preprocessing reproduces, then the network and the declared postprocessing):", "",
+        ("Before packaging, dl-suite recomputed `test_output.npy` from `test_input.npy` with each "
+         "weight format (the run's normalisation, which the declared preprocessing reproduces, "
+         "then the network and the declared postprocessing):"), "",
     ]
     lines += [f"- `{fmt}`: max |difference| {diff:.3g}" for fmt, diff in checks.items()]
-    lines += ["", "The package validates with `bioimageio validate-format rdf.yaml` and "
-              "`bioimageio test rdf.yaml` (bioimageio.core `test_model`).", "",
+    lines += ["", ("The package validates with `bioimageio validate-format rdf.yaml` and "
+                   "`bioimageio test rdf.yaml` (bioimageio.core `test_model`)."), "",
               "## Provenance", "",
               "`config.json` is the resolved training config, `provenance.json` the package "
               "versions, seeds, hardware and input-file hashes of the training run"
-              + (", `threshold.json` the threshold optimised on validation images." if "threshold.json" in texts else ".")]
+              + (", `threshold.json` the threshold optimised on validation images."
+                 if "threshold.json" in texts else ".")]
     if threshold is not None:
         lines += ["", f"Threshold used for the mask: {threshold:g}."]
     return "\n".join(lines) + "\n"
@@ -241,8 +248,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
         save_keras_model(logits_model, staging / "model.keras")
         save_savedmodel(logits_model, staging / "savedmodel", output_id=rdf_lib.OUTPUT_ID)
         checks = _check_formats(staging, raw, expected, cfg, activation, threshold)
-        zip_folder(staging / "savedmodel", staging / "savedmodel.zip")
-        shutil.rmtree(staging / "savedmodel")
+        zip_folder(staging / "savedmodel", staging / "savedmodel.zip", remove=True)
         bio.write_tensor_npy(staging / "test_input.npy", raw)
         bio.write_tensor_npy(staging / "test_output.npy", expected)
         bio.write_sample_tif(staging / "sample_input.tif", raw)
@@ -254,11 +260,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
             name=name, cfg=cfg, pre_note=_pre_note(pre), post_note=post_note, checks=checks,
             custom=_custom_layers(logits_model), threshold=threshold, texts=texts))
         bio.write_yaml(staging / "rdf.yaml", rdf)
-        try:
-            bio.package_zip(staging, tmp_zip)
-        except BaseException:
-            Path(tmp_zip).unlink(missing_ok=True)
-            raise
+        bio.package_zip(staging, tmp_zip)
     move_into_place(tmp_zip, out)
     users = [a.get("github_user") for a in authors or []]
     status, warnings, report = bio.validate_package(out, github_users=users)

@@ -6,12 +6,12 @@ from pathlib import Path
 from dl_suite.errors import UserError
 from dl_suite.io.pairs import list_images
 from dl_suite.workflows import runs
-from dl_suite.workflows.packages import opened_run
 from dl_suite.workflows.inference_setup import (  # noqa: F401  (inference_options re-exported)
     inference_options,
     prepare_inference,
     with_run_postprocess,
 )
+from dl_suite.workflows.packages import opened_run
 from dl_suite.workflows.predict import load_model, load_run_config, model_predictor
 
 logger = logging.getLogger(__name__)

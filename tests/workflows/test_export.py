@@ -98,7 +98,7 @@ def attention_package(tmp_path_factory):
 
 
 def test_attention_unet_bioimageio_package_validates(attention_package):
-    run_dir, result = attention_package
+    _, result = attention_package
     # export validated the format (io checks) and reproduced test_output.npy with both formats
     assert result["status"] == "valid-format" and result["warnings"] == []
     assert max(result["format_checks"].values()) <= 1e-4

@@ -208,3 +208,15 @@ def test_an_unzipped_package_folder_is_a_run_too(unet_run, unet_package, tmp_pat
     assert not as_run.exists()  # the temporary run folder is gone afterwards
     want = load_keras_model(run_dir / runs.BEST_MODEL).predict_on_batch(x)
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_a_package_not_made_by_dl_suite_is_refused_as_run(tmp_path):
+    pytest.importorskip("yaml")
+    from dl_suite.errors import UserError
+    from dl_suite.workflows.packages import opened_run
+
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("rdf.yaml", "type: model\nname: someone else's model\n")
+    with pytest.raises(UserError, match="not one exported by dl-suite"):
+        with opened_run(None, tmp_path / "other.zip"):
+            pass

@@ -132,16 +132,36 @@ def _in_temp_cwd():
             os.chdir(before)
 
 
+@contextlib.contextmanager
+def _restored_environ():
+    """bioimageio.core writes os.environ: KERAS_BACKEND (default 'torch', when its Keras backend
+    is imported) and TF_ENABLE_ONEDNN_OPTS. Child processes started later (e.g. a training)
+    would inherit them, so the environment is restored afterwards; meanwhile KERAS_BACKEND is
+    the backend Keras already runs with."""
+    import os
+
+    import keras
+
+    before = dict(os.environ)
+    os.environ.setdefault("KERAS_BACKEND", keras.backend.backend())
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 def run_model_test(path, weight_format=None, github_users=()):
     """bioimageio.core's `test_model` on a package: (status, report text)."""
-    try:
-        from bioimageio.core import test_model
-    except ImportError as exc:
-        raise UserError("Testing a bioimage.io package needs bioimageio.core: pip install "
-                        "\"dl-suite[bioimageio]\".") from exc
     path = Path(path).resolve()  # before the working folder changes
-    with trusted_github_users(github_users), _in_temp_cwd():
-        summary = test_model(path, weight_format=weight_format)
+    with _restored_environ():
+        try:
+            from bioimageio.core import test_model
+        except ImportError as exc:
+            raise UserError("Testing a bioimage.io package needs bioimageio.core: pip install "
+                            "\"dl-suite[bioimageio]\".") from exc
+        with trusted_github_users(github_users), _in_temp_cwd():
+            summary = test_model(path, weight_format=weight_format)
     return summary.status, summary.format()
 
 

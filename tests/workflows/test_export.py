@@ -2,6 +2,7 @@
 bad input. bioimage.io tests skip when bioimageio.spec / bioimageio.core are not installed."""
 
 import json
+import os
 import shutil
 import zipfile
 
@@ -80,8 +81,10 @@ def _check_package(result, run_dir):
     pre = {p["id"]: p.get("kwargs") for p in rdf["inputs"][0]["preprocessing"]}
     assert pre["scale_range"]["max_percentile"] == 99.8  # the run's percentile normalisation
     assert rdf["config"]["dl_suite"]["config_sha256"]
+    before = dict(os.environ)
     status, text = run_model_test(path, github_users=["dl-suite-test-user"])
     assert status == "passed", text
+    assert dict(os.environ) == before  # bioimageio.core sets KERAS_BACKEND=torch; restored
     return report, text
 
 
@@ -217,6 +220,7 @@ def test_a_package_not_made_by_dl_suite_is_refused_as_run(tmp_path):
 
     with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
         zf.writestr("rdf.yaml", "type: model\nname: someone else's model\n")
-    with pytest.raises(UserError, match="not one exported by dl-suite"):
-        with opened_run(None, tmp_path / "other.zip"):
-            pass
+    with pytest.raises(UserError, match="not one exported by dl-suite"), \
+            opened_run(None, tmp_path / "other.zip"):
+        pass
+

@@ -1,4 +1,4 @@
-"""`dl-suite infer CONFIG [--input PATH] [--output DIR] [--run RUN_DIR] [--overwrite]`."""
+"""`dl-suite infer CONFIG [--input PATH] [--output DIR] [--run RUN_DIR|PACKAGE] [--overwrite]`."""
 
 from dl_suite.cli.common import add_config_arguments, load, say
 
@@ -8,7 +8,9 @@ def add_parser(subparsers):
     add_config_arguments(parser)
     parser.add_argument("--input", default=None, help="image file or folder (default: infer.images_dir)")
     parser.add_argument("--output", default=None, help="output folder (default: infer.output_dir)")
-    parser.add_argument("--run", dest="run_dir", default=None, help="run folder (default: latest under train.model_dir)")
+    parser.add_argument("--run", dest="run_dir", default=None,
+                        help="run folder, or a bioimage.io package exported by dl-suite (.zip or "
+                             "folder) (default: latest run under train.model_dir)")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
     parser.set_defaults(run=run)
 

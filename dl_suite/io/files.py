@@ -26,6 +26,12 @@ def read_json(path, default=None):
         raise DataError(f"'{path}' is not valid JSON ({exc}). Was it edited by hand or cut short?") from exc
 
 
+def read_texts(folder, names):
+    """{name: text} of the files `names` in `folder` that exist (UTF-8)."""
+    folder = Path(folder)
+    return {n: (folder / n).read_text(encoding="utf-8") for n in names if (folder / n).is_file()}
+
+
 WEIGHTS_SUFFIX = ".weights.h5"
 
 

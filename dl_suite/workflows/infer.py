@@ -11,6 +11,7 @@ from dl_suite.workflows.inference_setup import (  # noqa: F401  (inference_optio
     prepare_inference,
     with_run_postprocess,
 )
+from dl_suite.workflows.packages import opened_run
 from dl_suite.workflows.predict import load_model, load_run_config, model_predictor
 
 logger = logging.getLogger(__name__)
@@ -19,17 +20,32 @@ logger = logging.getLogger(__name__)
 def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     """Segments every image of `infer.images_dir` (or `input_path`) with a run's model.
 
+    `run` may also be a bioimage.io package exported by dl-suite (zip or folder).
+
     Returns:
         dict with counts `done`, `skipped`, `failed`, `partial` (outputs exist in part: not
         redone without `overwrite`), `failures` {name: reason}, `output_dir`.
     """
-    from dl_suite.inference.batch import infer_paths
-
     source = input_path or cfg["infer"]["images_dir"]
     if not source:
         raise UserError("Nothing to segment: set infer.images_dir in the config or pass --input PATH.")
     output_dir = Path(output_dir or cfg["infer"]["output_dir"])
-    run_dir = runs.resolve_run(cfg, run)
+    with opened_run(cfg, run) as run_dir:  # a run folder or a dl-suite bioimage.io package
+        report = _infer_with_run(cfg, run_dir, source, output_dir, overwrite)
+    return {
+        "done": len(report.written),
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+        "partial": len(report.partial),
+        "failures": {Path(p).name: msg for p, msg in report.failed},
+        "output_dir": output_dir,
+    }
+
+
+def _infer_with_run(cfg, run_dir, source, output_dir, overwrite):
+    """Loads the run's model and segments the images of `source`; returns the batch report."""
+    from dl_suite.inference.batch import infer_paths
+
     weights = cfg["infer"]["weights"]
     model = load_model(weights if weights else runs.model_file(run_dir), run_dir=run_dir)
     run_cfg = load_run_config(run_dir)
@@ -55,11 +71,4 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
                                        overwrite=overwrite)
     else:
         report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
-    return {
-        "done": len(report.written),
-        "skipped": len(report.skipped),
-        "failed": len(report.failed),
-        "partial": len(report.partial),
-        "failures": {Path(p).name: msg for p, msg in report.failed},
-        "output_dir": output_dir,
-    }
+    return report

@@ -16,6 +16,7 @@ from dl_suite.io import read_json, write_text
 RUN_PREFIX = "run-"
 STATUS_FILE = "run.json"
 CONFIG_FILE = "config.json"
+PROVENANCE_FILE = "provenance.json"  # workflows.provenance: versions, seeds, hardware, input hashes
 BEST_MODEL = "model.keras"
 LAST_MODEL = "model_last.keras"
 BEST_WEIGHTS = "model.weights.h5"  # train.save_weights_only = true

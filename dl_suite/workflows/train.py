@@ -134,8 +134,16 @@ def _training_inputs(cfg, run_dir):
 
 
 def _start_run(cfg):
+    import json
+
+    from dl_suite.workflows.provenance import collect_provenance
+
     run_dir = runs.create_run(cfg["train"]["model_dir"])
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
+    provenance = collect_provenance(cfg)
+    write_text(run_dir / runs.PROVENANCE_FILE, json.dumps(provenance, indent=2, default=str))
+    logger.info("Provenance: %d input file(s) hashed in %.1f s.",
+                len(provenance["inputs"]["files"]), provenance["inputs"]["seconds"])
     if cfg.source:
         runs.write_status(run_dir, "running", source_config=str(cfg.source))
     return run_dir

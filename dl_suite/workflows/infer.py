@@ -16,8 +16,12 @@ from dl_suite.workflows.predict import load_model, load_run_config, model_predic
 logger = logging.getLogger(__name__)
 
 
-def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
+def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False, shard=None):
     """Segments every image of `infer.images_dir` (or `input_path`) with a run's model.
+
+    Args:
+        shard: optional `inference.shards.Shard` (`--shard I/N`): segment only every N-th
+            input of the sorted list (every N-th video for folders of video frames).
 
     Returns:
         dict with counts `done`, `skipped`, `failed`, `partial` (outputs exist in part: not
@@ -49,12 +53,13 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
             from dl_suite.inference.frame_videos import infer_frame_videos
 
             report = infer_frame_videos(groups, output_dir, predict, options, spec, temporal,
-                                        overwrite=overwrite)
+                                        overwrite=overwrite, shard=shard)
         else:
             report = infer_video_paths(paths, output_dir, predict, options, spec, temporal,
-                                       overwrite=overwrite)
+                                       overwrite=overwrite, shard=shard)
     else:
-        report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
+        report = infer_paths(paths, output_dir, model_predictor(model), options,
+                             overwrite=overwrite, shard=shard)
     return {
         "done": len(report.written),
         "skipped": len(report.skipped),

@@ -64,6 +64,7 @@ def build_compiled_model(cfg, channels, distribution=None):
     from dl_suite.metrics import get_metrics
     from dl_suite.models import build_model
     from dl_suite.optimizers import build_optimizer
+    from dl_suite.precision import compile_options
 
     section = dict(cfg["model"])
     name = section.pop("name")
@@ -84,8 +85,10 @@ def build_compiled_model(cfg, channels, distribution=None):
         clipvalue=section["clipvalue"], clipnorm=section["clipnorm"], cfg=cfg,
     )
     names = list(model.output_names)
+    options = compile_options(train)
     if len(names) == 1:
-        model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params), metrics=metrics)
+        model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params),
+                      metrics=metrics, **options)
         return model
     losses, weights = deep_supervision_losses(
         section["loss"], len(names),
@@ -93,7 +96,7 @@ def build_compiled_model(cfg, channels, distribution=None):
     )
     model.compile(
         optimizer=optimizer, loss=dict(zip(names, losses)),
-        loss_weights=dict(zip(names, weights)), metrics={names[0]: metrics},
+        loss_weights=dict(zip(names, weights)), metrics={names[0]: metrics}, **options,
     )
     return model
 
@@ -160,22 +163,24 @@ def train(cfg, *, resume=None):
         outputs went to a scratch folder, now removed: the chief writes the run folder).
     """
     from dl_suite.distribution import make_distribution
+    from dl_suite.precision import dtype_policy, resolve_precision
 
     # First: TensorFlow's multi-worker strategy must exist before its runtime starts.
     distribution = make_distribution(cfg["train"]["distribution"])
     distribution.check_batch_size(cfg["train"]["batch_size"])
+    precision = resolve_precision(cfg["train"]["mixed_precision"])
     if distribution.is_chief:
-        with distribution.scope():
-            return _train(cfg, resume, distribution, cfg["train"]["model_dir"])
+        with distribution.scope(), dtype_policy(precision):
+            return _train(cfg, resume, distribution, cfg["train"]["model_dir"], precision)
     from dl_suite.io.files import scratch_folder
 
-    with scratch_folder(copy_of=resume) as scratch, distribution.scope():
-        _train(cfg, scratch if resume else None, distribution, scratch)
+    with scratch_folder(copy_of=resume) as scratch, distribution.scope(), dtype_policy(precision):
+        _train(cfg, scratch if resume else None, distribution, scratch, precision)
     logger.info("Worker finished; the chief wrote the run folder.")
     return None
 
 
-def _train(cfg, resume, distribution, model_dir):
+def _train(cfg, resume, distribution, model_dir, precision):
     """`train` on this process: a new run under `model_dir`, or the run `resume` continued."""
     from dl_suite.callbacks import load_resume_state, set_global_seed
 
@@ -201,7 +206,8 @@ def _train(cfg, resume, distribution, model_dir):
     else:
         run_dir = _start_run(cfg, model_dir)
         state = None
-    runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"])
+    runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"],
+                      precision=precision.describe(), replicas=distribution.num_replicas)
     try:
         return _fit(cfg, run_dir, state, initial_epoch, distribution)
     except KeyboardInterrupt:

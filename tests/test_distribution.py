@@ -9,15 +9,14 @@ import sys
 
 import pytest
 
-from dl_suite.config import load_config
 from dl_suite.distribution import Distribution, _check_tf_config, make_distribution
 from dl_suite.errors import UserError
 from dl_suite.workflows.demo import make_demo_data
-from dl_suite.workflows.train import train
 from tests.conftest import REPO
 from tests.workflows.conftest import CONFIG, TINY
 
-RUN = TINY + ["train.epochs=2", "train.num_infer_images=1"]
+# XLA and the per-epoch previews off: they cost seconds of compilation in every process.
+RUN = TINY + ["train.epochs=2", "train.jit_compile=False", "train.epoch_change_infer=False"]
 TIMEOUT = 300
 
 # Logical CPU devices must be configured before TensorFlow starts: done in a fresh process.
@@ -27,11 +26,8 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from dl_suite.config import load_config
-from dl_suite.distribution import make_distribution
 from dl_suite.workflows.train import train
-cfg = load_config("project.config", json.loads(sys.argv[1]))
-print(json.dumps({"replicas": make_distribution("mirrored").num_replicas,
-                  "run": str(train(cfg))}))
+print(train(load_config("project.config", json.loads(sys.argv[1]))))
 """
 
 
@@ -58,12 +54,11 @@ def _project(folder):
 
 @pytest.fixture(scope="module")
 def distributed_runs(tmp_path_factory):
-    """Starts the mirrored run and both workers of the multi-worker run at once (they overlap
-    their start-up), and a single-process run here meanwhile; returns what each produced."""
+    """Starts the mirrored run (one process) and both workers of the multi-worker run at once,
+    so that their start-ups overlap; returns what each produced."""
     pytest.importorskip("tensorflow")
     mirrored = _project(tmp_path_factory.mktemp("mirrored"))
     shared = _project(tmp_path_factory.mktemp("multi_worker"))  # one folder: a shared file system
-    single = _project(tmp_path_factory.mktemp("single"))
     args = [f"--set={item}" for item in RUN + ["train.distribution=multi_worker"]]
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     procs = [subprocess.Popen([sys.executable, "-c", MIRRORED, json.dumps(RUN + [
@@ -76,14 +71,12 @@ def distributed_runs(tmp_path_factory):
             env=_env(TF_CONFIG=tf_config), text=True, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE))
     try:
-        single_run = train(load_config(single / "project.config", RUN))
         results = [p.communicate(timeout=TIMEOUT) + (p.returncode,) for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    return {"mirrored": (mirrored, results[0]), "workers": (shared, results[1:]),
-            "single": single_run}
+    return {"mirrored": (mirrored, results[0]), "workers": (shared, results[1:])}
 
 
 def _history(run_dir):
@@ -98,9 +91,10 @@ def _names(folder):
 def test_mirrored_over_two_logical_cpus(distributed_runs):
     folder, (out, err, code) = distributed_runs["mirrored"]
     assert code == 0, err[-3000:]
-    result = json.loads(out.strip().splitlines()[-1])
-    assert result["replicas"] == 2
-    rows = _history(folder / "models" / "run-001")
+    run_dir = folder / "models" / "run-001"
+    assert out.strip().splitlines()[-1] == str(run_dir)
+    assert json.loads((run_dir / "run.json").read_text())["replicas"] == 2
+    rows = _history(run_dir)
     assert len(rows) == 2 and all(float(r["loss"]) > 0 for r in rows)
 
 
@@ -112,10 +106,13 @@ def test_two_workers_on_loopback_write_one_run_folder(distributed_runs):
     assert "chief worker wrote the run folder" in results[1][0]
     assert [p.name for p in (folder / "models").iterdir()] == ["run-001"]  # the worker wrote none
     run_dir = folder / "models" / "run-001"
-    assert _names(run_dir) == _names(distributed_runs["single"])
+    single_process = distributed_runs["mirrored"][0] / "models" / "run-001"
+    assert _names(run_dir) == _names(single_process)
+    assert {"model.keras", "history.csv", "config.json", "curves.png"} <= set(_names(run_dir))
     rows = _history(run_dir)
     assert len(rows) == 2 and all(float(r["loss"]) > 0 for r in rows)
-    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+    status = json.loads((run_dir / "run.json").read_text())
+    assert status["status"] == "complete" and status["replicas"] == 2
 
 
 def test_unsupported_combinations_are_one_clear_error(monkeypatch):

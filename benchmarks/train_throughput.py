@@ -95,8 +95,12 @@ def full_path(folder, args):
     from dl_suite.callbacks import build_callbacks
     from dl_suite.config import load_config
     from dl_suite.workflows import runs
-    from dl_suite.workflows.train import (build_compiled_model, for_outputs, load_training_data,
-                                          make_datasets)
+    from dl_suite.workflows.train import (
+        build_compiled_model,
+        for_outputs,
+        load_training_data,
+        make_datasets,
+    )
 
     overrides = [
         f"model.image_height={args.size}", f"model.image_width={args.size}",

@@ -12,7 +12,7 @@ from dl_suite.config import load_config
 from dl_suite.models import TINY_KWARGS, build_model
 from dl_suite.precision import Precision, dtype_policy, resolve_precision
 from dl_suite.workflows.train import train
-from tests.workflows.conftest import TINY, tiny_project  # noqa: F401  (fixture)
+from tests.workflows.conftest import TINY
 
 
 def test_mixed_float16_without_gpu_falls_back_to_float32_and_says_so(caplog):
@@ -52,9 +52,19 @@ def test_bfloat16_computes_in_bfloat16_with_float32_outputs():
     assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
 
 
-def test_train_records_the_precision_and_compile_options(tiny_project, monkeypatch):
+@pytest.fixture
+def project(tmp_path):
+    from dl_suite.workflows.demo import make_demo_data
+    from tests.workflows.conftest import CONFIG
+
+    make_demo_data(tmp_path / "data", num_train=6, num_test=2, size=48)
+    (tmp_path / "project.config").write_text(CONFIG)
+    return tmp_path
+
+
+def test_train_records_the_precision_and_compile_options(project, monkeypatch):
     monkeypatch.setattr("dl_suite.precision.has_gpu", lambda: False)
-    cfg = load_config(tiny_project / "project.config", TINY + [
+    cfg = load_config(project / "project.config", TINY + [
         "train.mixed_precision=mixed_float16", "train.jit_compile=False",
         "train.steps_per_execution=2", "train.epoch_change_infer=False",
         "train.dataset_splitter=False"])  # no validation: one step function to trace

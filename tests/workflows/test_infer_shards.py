@@ -21,7 +21,7 @@ def test_shards_partition_the_sorted_inputs():
     assert [[p.name for p in t] for t in taken] == [["0.tif", "3.tif", "6.tif"],
                                                     ["1.tif", "4.tif"], ["2.tif", "5.tif"]]
     groups = [["a0", "a1"], ["b0"], ["c0", "c1"]]  # video frames stay together
-    assert [p.name for p in Shard(1, 2).select(sum(groups, []), groups)] == ["a0", "a1", "c0", "c1"]
+    assert [p.name for p in Shard(1, 2).select([p for g in groups for p in g], groups)] == ["a0", "a1", "c0", "c1"]
     assert parse_shard(" 2/8 ") == Shard(2, 8) and parse_shard(None) is None
     assert Shard(2, 8).report_name("inference_report.json") == "inference_report_shard-2-of-8.json"
 
@@ -72,7 +72,7 @@ def test_cli_shard_segments_only_its_share(tiny_project, monkeypatch, capsys):
     run_dir = _untrained_run(load_config(tiny_project / "project.config", TINY))
     images = tiny_project / "many"
     images.mkdir()
-    test = sorted((tiny_project / "data" / "test" / "images").iterdir())[0]
+    test = min((tiny_project / "data" / "test" / "images").iterdir())
     for i in range(5):
         shutil.copy(test, images / f"img{i}{test.suffix}")
     assert main(["infer", "project.config", "--run", str(run_dir), "--input", str(images),

@@ -26,6 +26,9 @@ def run(args):
     except KeyboardInterrupt:
         say(f"Training interrupted. Continue it with: dl-suite train {args.config} --resume")
         raise
+    if run_dir is None:  # a multi-worker run's other workers
+        say("Training finished on this worker; the chief worker wrote the run folder.")
+        return 0
     say(f"Training finished. Run folder: {run_dir}")
     say(f"  model:   {run_dir / runs.BEST_MODEL}")
     say(f"  history: {run_dir / 'history.csv'}")

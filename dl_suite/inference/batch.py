@@ -160,7 +160,8 @@ def output_stems(paths):
     return stems
 
 
-def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwrite=False):
+def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwrite=False,
+                shard=None):
     """Segments every image of `paths` into `output_dir` and returns an `InferenceReport`.
 
     A file whose outputs all exist is skipped unless `overwrite` (resumable runs). A file
@@ -176,6 +177,7 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
         predictor: callable float32 (N, h, w, C) -> (N, h, w, K) (see `predictors.py`).
         options: `InferenceOptions`.
         overwrite: redo and replace files whose outputs exist, completely or in part.
+        shard: a `shards.Shard`: segment only its share of `paths` (names still from all).
 
     Returns:
         InferenceReport.
@@ -184,11 +186,12 @@ def infer_paths(paths, output_dir, predictor, options=InferenceOptions(), overwr
         paths, output_dir, options,
         lambda path, stem, control: infer_file(path, output_dir, predictor, options,
                                                batch_control=control, stem=stem),
-        overwrite=overwrite,
+        overwrite=overwrite, shard=shard,
     )
 
 
-def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_extra=None):
+def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_extra=None,
+               shard=None, groups=None):
     """The batch loop of image and video inference: output names, skip / partial / overwrite
     rules, per-file failures, the JSON report.
 
@@ -196,6 +199,9 @@ def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_e
         paths, output_dir, options, overwrite: as `infer_paths`.
         segment: callable (path, stem, batch_control) that writes one input's outputs.
         report_extra: optional callable () -> dict merged into the JSON report.
+        shard: optional `shards.Shard`: only its share of `paths` is segmented (output names
+            still come from all of `paths`) and the report gets the shard's own file name.
+        groups: optional lists of paths that a shard keeps together (see `Shard.select`).
 
     Returns:
         InferenceReport.
@@ -204,7 +210,10 @@ def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_e
     report = InferenceReport()
     control = BatchSizeController(options.batch_size)
     start = time.perf_counter()
-    stems = output_stems(paths)
+    stems = output_stems(paths)  # from every input, so all shards agree on the names
+    if shard is not None:
+        paths = shard.select(paths, groups)
+        logger.info("Shard %s: %d of %d input(s).", shard, len(paths), len(stems))
     for path in paths:
         path = Path(path)
         stem = stems[path]
@@ -239,7 +248,10 @@ def run_inputs(paths, output_dir, options, segment, *, overwrite=False, report_e
     control.report()
     data = report.to_dict()
     data.update(report_extra() if report_extra else {})
-    write_text(output_dir / REPORT_NAME, json.dumps(data, indent=1))
+    if shard is not None:
+        data["shard"] = str(shard)
+    name = REPORT_NAME if shard is None else shard.report_name(REPORT_NAME)
+    write_text(output_dir / name, json.dumps(data, indent=1))
     logger.info("Inference: %s.", report.summary())
     return report
 

@@ -85,11 +85,12 @@ def _write_frame(paths, frame, prob, mask, labels, options, calibration):
 
 
 def infer_frame_videos(groups, output_dir, predict, options=InferenceOptions(), spec=VideoSpec(),
-                       temporal=TemporalOptions(), overwrite=False):
+                       temporal=TemporalOptions(), overwrite=False, shard=None):
     """Like `video_batch.infer_video_paths` for videos of 2-D frame files.
 
     Args:
         groups: {video name: [frame file paths in frame order]}.
+        shard: optional `shards.Shard`: every N-th video (all its frames) is this shard's.
 
     Returns:
         InferenceReport.
@@ -114,7 +115,7 @@ def infer_frame_videos(groups, output_dir, predict, options=InferenceOptions(), 
                      calibration)
 
     paths = [Path(p) for members in groups.values() for p in members]
-    return run_inputs(paths, output_dir, options, segment, overwrite=overwrite,
-                      report_extra=lambda: {"videos": {v: [Path(p).name for p in m]
+    return run_inputs(paths, output_dir, options, segment, overwrite=overwrite, shard=shard,
+                      groups=list(groups.values()), report_extra=lambda: {"videos": {v: [Path(p).name for p in m]
                                                        for v, m in groups.items()},
                                             "time_windows": spec.time_windows})

@@ -198,7 +198,7 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
 
 
 def infer_video_paths(paths, output_dir, predict, options=InferenceOptions(), spec=VideoSpec(),
-                      temporal=TemporalOptions(), overwrite=False):
+                      temporal=TemporalOptions(), overwrite=False, shard=None):
     """Like `batch.infer_paths` for videos: resumable, one bad file does not stop the others.
 
     Returns:
@@ -210,7 +210,9 @@ def infer_video_paths(paths, output_dir, predict, options=InferenceOptions(), sp
         _, timings[path.name] = infer_video_file(path, output_dir, predict, options, spec,
                                                  temporal, batch_control=control, stem=stem)
 
-    return run_inputs(paths, output_dir, options, segment, overwrite=overwrite, report_extra=lambda: {
-        "seconds_per_frame": {name: round(s, 5) for name, s in timings.items()},
-        "time_windows": spec.time_windows,
-    })
+    def extra():
+        return {"seconds_per_frame": {name: round(s, 5) for name, s in timings.items()},
+                "time_windows": spec.time_windows}
+
+    return run_inputs(paths, output_dir, options, segment, overwrite=overwrite, shard=shard,
+                      report_extra=extra)

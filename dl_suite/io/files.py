@@ -149,3 +149,23 @@ def atomic_folder(final):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+@contextlib.contextmanager
+def scratch_folder(copy_of=None):
+    """A private temporary folder, removed with everything in it when the block ends (e.g. the
+    outputs of a non-chief worker, which nobody reads).
+
+    Args:
+        copy_of: optional folder copied into the scratch folder (under its own name) first.
+
+    Yields:
+        Path of the scratch folder (or of the copy, when `copy_of` is given).
+    """
+    with tempfile.TemporaryDirectory(prefix="dl-suite-scratch-") as tmp:
+        if copy_of is None:
+            yield Path(tmp)
+        else:
+            copy = Path(tmp) / Path(copy_of).name
+            shutil.copytree(copy_of, copy)
+            yield copy

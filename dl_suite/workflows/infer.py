@@ -17,10 +17,14 @@ from dl_suite.workflows.predict import load_model, load_run_config, model_predic
 logger = logging.getLogger(__name__)
 
 
-def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
+def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False, shard=None):
     """Segments every image of `infer.images_dir` (or `input_path`) with a run's model.
 
     `run` may also be a bioimage.io package exported by dl-suite (zip or folder).
+
+    Args:
+        shard: optional `inference.shards.Shard` (`--shard I/N`): segment only every N-th
+            input of the sorted list (every N-th video for folders of video frames).
 
     Returns:
         dict with counts `done`, `skipped`, `failed`, `partial` (outputs exist in part: not
@@ -31,7 +35,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
         raise UserError("Nothing to segment: set infer.images_dir in the config or pass --input PATH.")
     output_dir = Path(output_dir or cfg["infer"]["output_dir"])
     with opened_run(cfg, run) as run_dir:  # a run folder or a dl-suite bioimage.io package
-        report = _infer_with_run(cfg, run_dir, source, output_dir, overwrite)
+        report = _infer_with_run(cfg, run_dir, source, output_dir, overwrite, shard)
     return {
         "done": len(report.written),
         "skipped": len(report.skipped),
@@ -42,7 +46,7 @@ def infer(cfg, *, run=None, input_path=None, output_dir=None, overwrite=False):
     }
 
 
-def _infer_with_run(cfg, run_dir, source, output_dir, overwrite):
+def _infer_with_run(cfg, run_dir, source, output_dir, overwrite, shard):
     """Loads the run's model and segments the images of `source`; returns the batch report."""
     from dl_suite.inference.batch import infer_paths
 
@@ -65,10 +69,11 @@ def _infer_with_run(cfg, run_dir, source, output_dir, overwrite):
             from dl_suite.inference.frame_videos import infer_frame_videos
 
             report = infer_frame_videos(groups, output_dir, predict, options, spec, temporal,
-                                        overwrite=overwrite)
+                                        overwrite=overwrite, shard=shard)
         else:
             report = infer_video_paths(paths, output_dir, predict, options, spec, temporal,
-                                       overwrite=overwrite)
+                                       overwrite=overwrite, shard=shard)
     else:
-        report = infer_paths(paths, output_dir, model_predictor(model), options, overwrite=overwrite)
+        report = infer_paths(paths, output_dir, model_predictor(model), options,
+                             overwrite=overwrite, shard=shard)
     return report

@@ -53,13 +53,18 @@ def make_datasets(cfg, train_samples, val_samples):
     return dataset(train_samples, True), (dataset(val_samples, False) if val_samples else None)
 
 
-def build_compiled_model(cfg, channels):
-    """Builds the configured model (fine-tuned from train.pretrained_weights if set) and compiles it."""
+def build_compiled_model(cfg, channels, distribution=None):
+    """Builds the configured model (fine-tuned from train.pretrained_weights if set) and compiles it.
+
+    Args:
+        distribution: the `distribution.Distribution` (its learning-rate rule); None = one device.
+    """
     from dl_suite.callbacks import load_pretrained_weights
     from dl_suite.losses import deep_supervision_losses, get_loss, loss_params_from_config
     from dl_suite.metrics import get_metrics
     from dl_suite.models import build_model
     from dl_suite.optimizers import build_optimizer
+    from dl_suite.precision import compile_options
 
     section = dict(cfg["model"])
     name = section.pop("name")
@@ -72,13 +77,18 @@ def build_compiled_model(cfg, channels):
     train = cfg["train"]
     params = loss_params_from_config(section["loss"], {**section, **train})
     metrics = get_metrics(section["metrics"], num_classes=num_classes)
+    learning_rate = section["learning_rate"]
+    if distribution is not None:
+        learning_rate = distribution.learning_rate(learning_rate, train["lr_scaling"])
     optimizer = build_optimizer(
-        section["optimizer"], section["learning_rate"],
+        section["optimizer"], learning_rate,
         clipvalue=section["clipvalue"], clipnorm=section["clipnorm"], cfg=cfg,
     )
     names = list(model.output_names)
+    options = compile_options(train)
     if len(names) == 1:
-        model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params), metrics=metrics)
+        model.compile(optimizer=optimizer, loss=get_loss(section["loss"], **params),
+                      metrics=metrics, **options)
         return model
     losses, weights = deep_supervision_losses(
         section["loss"], len(names),
@@ -86,7 +96,7 @@ def build_compiled_model(cfg, channels):
     )
     model.compile(
         optimizer=optimizer, loss=dict(zip(names, losses)),
-        loss_weights=dict(zip(names, weights)), metrics={names[0]: metrics},
+        loss_weights=dict(zip(names, weights)), metrics={names[0]: metrics}, **options,
     )
     return model
 
@@ -133,12 +143,12 @@ def _training_inputs(cfg, run_dir):
     return train_ds, val_ds, train_samples[1][0].shape[-1], val_samples or train_samples
 
 
-def _start_run(cfg):
+def _start_run(cfg, model_dir):
     import json
 
     from dl_suite.workflows.provenance import collect_provenance
 
-    run_dir = runs.create_run(cfg["train"]["model_dir"])
+    run_dir = runs.create_run(model_dir)
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
     provenance = collect_provenance(cfg)
     write_text(run_dir / runs.PROVENANCE_FILE, json.dumps(provenance, indent=2, default=str))
@@ -157,8 +167,29 @@ def train(cfg, *, resume=None):
         resume: a run folder to continue (from its last completed epoch), or None for a new run.
 
     Returns:
-        The run folder.
+        The run folder; None on a worker that is not the chief of a multi-worker run (its
+        outputs went to a scratch folder, now removed: the chief writes the run folder).
     """
+    from dl_suite.distribution import make_distribution
+    from dl_suite.precision import dtype_policy, resolve_precision
+
+    # First: TensorFlow's multi-worker strategy must exist before its runtime starts.
+    distribution = make_distribution(cfg["train"]["distribution"])
+    distribution.check_batch_size(cfg["train"]["batch_size"])
+    precision = resolve_precision(cfg["train"]["mixed_precision"])
+    if distribution.is_chief:
+        with distribution.scope(), dtype_policy(precision):
+            return _train(cfg, resume, distribution, cfg["train"]["model_dir"], precision)
+    from dl_suite.io.files import scratch_folder
+
+    with scratch_folder(copy_of=resume) as scratch, distribution.scope(), dtype_policy(precision):
+        _train(cfg, scratch if resume else None, distribution, scratch, precision)
+    logger.info("Worker finished; the chief wrote the run folder.")
+    return None
+
+
+def _train(cfg, resume, distribution, model_dir, precision):
+    """`train` on this process: a new run under `model_dir`, or the run `resume` continued."""
     from dl_suite.callbacks import load_resume_state, set_global_seed
 
     set_global_seed(cfg["train"]["seed"], cfg["train"]["deterministic"])
@@ -181,11 +212,12 @@ def train(cfg, *, resume=None):
             return run_dir
         logger.info("Resuming %s after epoch %d.", run_dir, initial_epoch)
     else:
-        run_dir = _start_run(cfg)
+        run_dir = _start_run(cfg, model_dir)
         state = None
-    runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"])
+    runs.write_status(run_dir, "running", epochs_planned=cfg["train"]["epochs"],
+                      precision=precision.describe(), replicas=distribution.num_replicas)
     try:
-        return _fit(cfg, run_dir, state, initial_epoch)
+        return _fit(cfg, run_dir, state, initial_epoch, distribution)
     except KeyboardInterrupt:
         runs.write_status(run_dir, "interrupted")
         raise
@@ -195,7 +227,7 @@ def train(cfg, *, resume=None):
         raise
 
 
-def _fit(cfg, run_dir, state, initial_epoch):
+def _fit(cfg, run_dir, state, initial_epoch, distribution):
     """Loads the data, builds (or continues) the model and fits it; returns the run folder."""
     from dl_suite.callbacks import build_callbacks
 
@@ -206,7 +238,7 @@ def _fit(cfg, run_dir, state, initial_epoch):
     if state is None:
         runs.write_status(run_dir, "running", input_shape=[*patch_size(cfg), int(channels)])
         try:
-            model = build_compiled_model(cfg, channels)
+            model = build_compiled_model(cfg, channels, distribution)
         except ValueError as exc:  # bad option combinations, missing weights files
             raise UserError(f"Cannot build the configured model: {exc}") from exc
         if cfg["model"]["show_summary"]:

@@ -1,0 +1,77 @@
+"""[train] mixed_precision, jit_compile, steps_per_execution."""
+
+import json
+import logging
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from dl_suite.config import load_config
+from dl_suite.models import TINY_KWARGS, build_model
+from dl_suite.precision import Precision, dtype_policy, resolve_precision
+from dl_suite.workflows.train import train
+from tests.workflows.conftest import TINY
+
+
+def test_mixed_float16_without_gpu_falls_back_to_float32_and_says_so(caplog):
+    with caplog.at_level(logging.WARNING):
+        fallback = resolve_precision("mixed_float16", gpu=False)
+    assert fallback.policy == "float32" and "no GPU" in fallback.describe()
+    assert "training in float32 instead" in caplog.text
+    assert resolve_precision("mixed_float16", gpu=True) == Precision("mixed_float16", "mixed_float16")
+    assert resolve_precision("mixed_bfloat16", gpu=False).policy == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="expected one of float32"):
+        resolve_precision("float8")
+
+
+# unet and models whose output layers are not built by `blocks.output_head` (float32 itself).
+@pytest.mark.parametrize("name", ["unet", "fcn", "xception_unet"])
+def test_outputs_are_float32_and_float16_gets_loss_scaling(name):
+    kw = dict(TINY_KWARGS[name])
+    kw.pop("num_classes", None)
+    shape = kw.pop("input_shape", (32, 32, 3))
+    with dtype_policy(Precision("mixed_float16")):
+        model = build_model(name, shape, 1, **kw)
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+    assert keras.config.dtype_policy().name == "float32"  # restored
+    assert all(keras.backend.standardize_dtype(out.dtype) == "float32" for out in model.outputs)
+    assert any(layer.dtype_policy.compute_dtype == "float16" for layer in model.layers)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_bfloat16_computes_in_bfloat16_with_float32_outputs():
+    with dtype_policy(Precision("mixed_bfloat16")):
+        model = build_model("unet", (32, 32, 1), 1, base_filters=4, num_layers=2)
+    x = np.random.default_rng(0).random((2, 32, 32, 1), dtype=np.float32)
+    out = model(x)
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert np.isfinite(keras.ops.convert_to_numpy(out)).all()
+    conv = model.get_layer("enc0_conv1_conv")
+    assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
+
+
+@pytest.fixture
+def project(tmp_path):
+    from dl_suite.workflows.demo import make_demo_data
+    from tests.workflows.conftest import CONFIG
+
+    make_demo_data(tmp_path / "data", num_train=6, num_test=2, size=48)
+    (tmp_path / "project.config").write_text(CONFIG)
+    return tmp_path
+
+
+def test_train_records_the_precision_and_compile_options(project, monkeypatch):
+    monkeypatch.setattr("dl_suite.precision.has_gpu", lambda: False)
+    cfg = load_config(project / "project.config", TINY + [
+        "train.mixed_precision=mixed_float16", "train.jit_compile=False",
+        "train.steps_per_execution=2", "train.epoch_change_infer=False",
+        "train.dataset_splitter=False"])  # no validation: one step function to trace
+    run_dir = train(cfg)  # no GPU: the documented fallback to float32
+    precision = json.loads((run_dir / "run.json").read_text())["precision"]
+    assert precision.startswith("float32 (mixed_float16 requested")
+    with zipfile.ZipFile(run_dir / "model.keras") as saved:
+        config = json.loads(saved.read("config.json"))
+    assert config["compile_config"]["steps_per_execution"] == 2
+    assert config["compile_config"]["jit_compile"] is False

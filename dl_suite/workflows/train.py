@@ -143,12 +143,13 @@ def _training_inputs(cfg, run_dir):
     return train_ds, val_ds, train_samples[1][0].shape[-1], val_samples or train_samples
 
 
-def _start_run(cfg, model_dir):
+def _start_run(cfg, model_dir=None):
+    """A new run folder under `model_dir` (default `train.model_dir`) with config and provenance."""
     import json
 
     from dl_suite.workflows.provenance import collect_provenance
 
-    run_dir = runs.create_run(model_dir)
+    run_dir = runs.create_run(model_dir or cfg["train"]["model_dir"])
     write_text(run_dir / runs.CONFIG_FILE, cfg.to_json())
     provenance = collect_provenance(cfg)
     write_text(run_dir / runs.PROVENANCE_FILE, json.dumps(provenance, indent=2, default=str))

@@ -1,0 +1,85 @@
+"""Each project config still learns: a very short run on ../shared/data beats trivial guesses.
+
+A regression floor, not a benchmark: the project config as shipped (loss, weight map,
+augmentation, post-processing) trained for a few seconds with a tiny U-Net on 64 px crops,
+scored by `dl-suite evaluate` on images it did not train on. The floor is set from the
+scores of the all-foreground and all-background guesses on the same images, computed here, so
+a change that breaks learning (targets, loss, weight map, augmentation, threshold) fails.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from dl_suite.cli.main import main
+from dl_suite.evaluation import evaluate_images
+from dl_suite.io import read_mask
+from tests.conftest import REPO, SHARED
+
+# project: (images, masks, train, validation, evaluation image names, metric, margin)
+PROJECTS = {
+    "ISBI2012": ("isbi2012/image", "isbi2012/label", ["00", "01", "03", "05", "06", "07"],
+                 ["02"], ["04", "10"], ".png"),
+    "DeepCell": ("deepcell/images", "deepcell/masks",
+                 ["10024", "10109", "10182", "10216", "10234", "10275"], ["10082"],
+                 ["10017", "10025"], ".jpg"),
+}
+TINY = ["model.base_filters=8", "model.num_layers=3", "model.image_height=64",
+        "model.image_width=64", "train.epochs=4", "train.steps_per_epoch=12",
+        "train.batch_size=8", "train.patience=0", "train.epoch_change_infer=False",
+        "train.learning_rate_reducer=False", "model.learning_rate=0.01", "tiledinfer.tta=none"]
+
+
+def _split(tmp_path, project):
+    images, masks, train, val, test, ext = PROJECTS[project]
+    data = SHARED / "data"
+    dirs = {}
+    for split, names in (("train", train), ("valid", val), ("test", test)):
+        for kind, source in (("images", images), ("masks", masks)):
+            folder = tmp_path / split / kind
+            folder.mkdir(parents=True)
+            for name in names:
+                (folder / f"{name}{ext}").symlink_to(data / source / f"{name}{ext}")
+            dirs[split, kind] = folder
+    return dirs
+
+
+def _guess_scores(mask_dir, scores):
+    """Mean Dice (and pooled V_Rand for ISBI) of the all-foreground / all-background guesses."""
+    trues = [np.asarray(read_mask(p, threshold=128)) for p in sorted(mask_dir.iterdir())]
+    guesses = {}
+    for name, value in (("all_foreground", True), ("all_background", False)):
+        masks = [np.full(t.shape[:2], value) for t in trues]
+        _, summary = evaluate_images(masks, trues, scores=scores)
+        guesses[name] = summary
+    return guesses
+
+
+@pytest.mark.parametrize("project", sorted(PROJECTS))
+def test_short_training_beats_trivial_guesses(project, tmp_path, shared_dir):
+    dirs = _split(tmp_path, project)
+    sets = TINY + [
+        f"train.model_dir={tmp_path / 'models'}",
+        f"train.image_datapath={dirs['train', 'images']}", f"train.mask_datapath={dirs['train', 'masks']}",
+        f"train.val_image_datapath={dirs['valid', 'images']}",
+        f"train.val_mask_datapath={dirs['valid', 'masks']}",
+        f"eval.image_datapath={dirs['test', 'images']}", f"eval.mask_datapath={dirs['test', 'masks']}",
+    ]
+    sets = sum((["--set", s] for s in sets), [])
+    config = REPO / "projects" / "UNet" / project / "train_eval_infer.config"
+    assert main(["train", str(config), *sets]) == 0
+    assert main(["evaluate", str(config), *sets]) == 0
+    summary = json.loads((tmp_path / "models" / "run-001" / "evaluation" / "eval" /
+                          "summary.json").read_text())
+    guesses = _guess_scores(dirs["test", "masks"], ["pixel", "isbi"] if project == "ISBI2012"
+                            else ["pixel", "instance"])
+    best_guess_dice = max(g["mean"]["dice"] for g in guesses.values())
+    # the learnt mask must beat the better trivial guess by a clear margin
+    assert summary["mean"]["dice"] > best_guess_dice + 0.02, (summary["mean"], best_guess_dice)
+    if project == "ISBI2012":  # membranes found: the cells are not one merged blob
+        best_guess_rand = max(g["isbi"]["v_rand"] for g in guesses.values())
+        assert summary["isbi"]["v_rand"] > best_guess_rand + 0.2, (summary["isbi"], best_guess_rand)
+    else:  # nuclei found as objects
+        best_guess_f1 = max(g["mean"]["f1_50"] for g in guesses.values())
+        assert summary["mean"]["f1_50"] > best_guess_f1 + 0.3, (summary["mean"], best_guess_f1)

@@ -117,7 +117,7 @@ def train_and_evaluate(project_dir, name, overrides, out, minutes, from_run=None
     watcher.join()
     if code:
         return {"variant": name, "error": f"train exit code {code}"}
-    return _evaluate(project_dir, name, sets, out, sorted(model_dir.glob("run-*"))[-1], train_s)
+    return _evaluate(project_dir, name, sets, out, max(model_dir.glob("run-*")), train_s)
 
 
 def _evaluate(project_dir, name, sets, out, run, train_s):
@@ -155,12 +155,12 @@ def _run_seconds(run):
 
 def classical_row(project_dir, sigma=2.0, min_size=30):
     """Gaussian smoothing + Otsu on the config's evaluation images, same scorecard."""
+    import os
+
     from dl_suite.config import load_config
     from dl_suite.evaluation import evaluate_images, gaussian_otsu
     from dl_suite.io import read_image, read_mask
     from dl_suite.workflows.data import require_split
-
-    import os
     here = os.getcwd()
     os.chdir(project_dir)
     try:
@@ -212,7 +212,7 @@ def markdown(rows):
     keys = []
     for row in rows:
         keys += [k for k in row if k not in keys]
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
     return "\n".join(lines)

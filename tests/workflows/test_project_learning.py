@@ -69,7 +69,7 @@ def test_short_training_beats_trivial_guesses(project, tmp_path, shared_dir):
         f"train.val_mask_datapath={dirs['valid', 'masks']}",
         f"eval.image_datapath={dirs['test', 'images']}", f"eval.mask_datapath={dirs['test', 'masks']}",
     ]
-    sets = sum((["--set", s] for s in sets), [])
+    sets = [part for s in sets for part in ("--set", s)]
     config = REPO / "projects" / "UNet" / project / "train_eval_infer.config"
     assert main(["train", str(config), *sets]) == 0
     assert main(["evaluate", str(config), *sets]) == 0

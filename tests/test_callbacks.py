@@ -111,6 +111,24 @@ def test_soft_stop_file_ends_after_epoch(tmp_path):
     assert len(history.epoch) == 2
 
 
+def test_time_budget_stops_before_the_epoch_that_would_overrun(tmp_path):
+    import time
+
+    stop = C.SoftStop(tmp_path / "STOP", max_seconds=10.0)
+    stop.set_model(_model())
+    stop.model.stop_training = False  # what `fit` sets before the first epoch
+    stop.on_train_begin()
+    for epoch, elapsed in enumerate((4.0, 6.0, 8.0)):  # mean epoch 4, 3, 2.7 s
+        stop._started = time.time() - elapsed
+        stop.on_epoch_end(epoch)
+        assert stop.model.stop_training == (epoch == 2), (epoch, elapsed)
+    assert stop.stopped_epoch == 2
+    cfg = _cfg(save_freq=None, max_train_minutes=0.5)
+    built = [c for c in C.build_callbacks(tmp_path, cfg, has_validation=False)
+             if isinstance(c, C.SoftStop)]
+    assert built[0].max_seconds == 30.0
+
+
 def test_nan_guard_restores_last_good_weights(tmp_path):
     x, y = _data(6)
     y[4:] = np.nan  # third batch is poison

@@ -193,7 +193,9 @@ def build_callbacks(
             ))
     if train.get("save_resume_state", True):
         callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
-    callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP")))
+    minutes = train.get("max_train_minutes")
+    callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP"),
+                              max_seconds=None if minutes is None else 60.0 * minutes))
     return callbacks
 
 

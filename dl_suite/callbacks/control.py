@@ -30,28 +30,45 @@ from dl_suite.callbacks.common import (  # noqa: F401
 logger = logging.getLogger(__name__)
 
 class SoftStop(keras.callbacks.Callback):
-    """Stops training cleanly after the epoch in which `path` appears.
+    """Stops training cleanly after the epoch in which `path` appears, or when the next epoch
+    is not expected to finish within `max_seconds` of the start of training.
 
     A file that already existed when training began is ignored (it is left over from an
     earlier stop), so `--resume` does not stop at once; touch it again to stop.
+
+    Args:
+        path: the stop file.
+        max_seconds: time budget (None = none): training ends after the epoch at which the
+            elapsed time plus the mean epoch time so far exceeds it.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, max_seconds=None):
         super().__init__()
         self.path = Path(path)
+        self.max_seconds = max_seconds
         self._started = None
+        self._epochs = 0
         self.stopped_epoch = None
 
     def on_train_begin(self, logs=None):
         self._started = time.time()
+        self._epochs = 0
         if self.path.exists():
             logger.warning("Ignoring the old stop file %s; create it again to stop.", self.path)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._epochs += 1
         if self.path.exists() and self.path.stat().st_mtime >= (self._started or 0) - 1:
             logger.info("Stop file %s found: training ends after epoch %d.", self.path, epoch + 1)
             self.stopped_epoch = epoch
             self.model.stop_training = True
+        elif self.max_seconds is not None:
+            elapsed = time.time() - (self._started or time.time())
+            if elapsed + elapsed / self._epochs > self.max_seconds:
+                logger.info("Time budget of %.1f min: training ends after epoch %d (%.1f min).",
+                            self.max_seconds / 60, epoch + 1, elapsed / 60)
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
 
 
 @CALLBACKS.register("terminate_on_nan")

@@ -10,6 +10,7 @@ Typical use (what `dl_suite.workflows.evaluate` does)::
                                                    for n, img, t, m in few])
 """
 
+from dl_suite.evaluation.classical import gaussian_otsu  # noqa: F401
 from dl_suite.evaluation.instance import (  # noqa: F401
     DEFAULT_IOU_THRESHOLDS,
     instance_labels,

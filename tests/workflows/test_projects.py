@@ -14,7 +14,8 @@ PROJECTS = {
 }
 TINY = ["model.base_filters=4", "model.num_layers=3", "model.image_height=64", "model.image_width=64",
         "train.epochs=1", "train.steps_per_epoch=2", "train.validation_steps=1", "train.batch_size=2",
-        "train.num_infer_images=1"]
+        "train.num_infer_images=1", "tiledinfer.tta=none", "eval.min_size_grid=[0]",
+        "eval.threshold_grid=[0.3, 0.5, 0.7]"]
 
 
 def _sets(project, tmp_path):

@@ -19,13 +19,20 @@ TINY = ["model.base_filters=4", "model.num_layers=3", "model.image_height=64", "
 
 
 def _sets(project, tmp_path):
+    """Overrides pointing train, validation and evaluation at 3 shared pairs (symlinked)."""
     images, masks, _ = PROJECTS[project]
     data = SHARED / "data"
+    folders = {}
+    for kind, source in (("images", images), ("masks", masks)):
+        folders[kind] = tmp_path / "data" / kind
+        folders[kind].mkdir(parents=True)
+        for path in sorted((data / source).iterdir())[:3]:
+            (folders[kind] / path.name).symlink_to(path)
     return TINY + [
         f"train.model_dir={tmp_path / 'models'}",
-        f"train.image_datapath={data / images}", f"train.mask_datapath={data / masks}",
-        f"train.val_image_datapath={data / images}", f"train.val_mask_datapath={data / masks}",
-        f"eval.image_datapath={data / images}", f"eval.mask_datapath={data / masks}",
+        f"train.image_datapath={folders['images']}", f"train.mask_datapath={folders['masks']}",
+        f"train.val_image_datapath={folders['images']}", f"train.val_mask_datapath={folders['masks']}",
+        f"eval.image_datapath={folders['images']}", f"eval.mask_datapath={folders['masks']}",
     ]
 
 

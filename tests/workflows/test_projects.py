@@ -36,7 +36,9 @@ def _sets(project, tmp_path):
     ]
 
 
-@pytest.mark.parametrize("project", sorted(PROJECTS))
+# DeepCell's train + evaluate also run in test_project_learning.py (same config); its plumbing
+# run here is slow-marked to keep the suite under 15 minutes on 2 cores.
+@pytest.mark.parametrize("project", ["ISBI2012", pytest.param("DeepCell", marks=pytest.mark.slow)])
 def test_project_train_evaluate_infer(project, tmp_path, shared_dir):
     config = REPO / "projects" / "UNet" / project / "train_eval_infer.config"
     sets = sum((["--set", s] for s in _sets(project, tmp_path)), [])

@@ -148,6 +148,47 @@ def distance_watershed(mask, *, min_distance=5, **_):
     return watershed(-distance, markers, mask=mask)
 
 
+@INSTANCE_METHODS.register("seeded_watershed")
+def seeded_watershed(mask, *, prob=None, seed_threshold=0.9, min_seed_size=0, **_):
+    """Splits objects joined through weak gaps: watershed of the probability map from seeds.
+
+    Seeds are the connected parts of `prob > seed_threshold` (inside the mask) of at least
+    `min_seed_size` pixels; each grows over the mask in order of falling probability, so two
+    seeds meet where the probability is lowest (a faint membrane or the neck between two
+    nuclei). Objects without a seed keep one label each.
+
+    Args:
+        prob: 2D foreground probability (the map that was thresholded into `mask`).
+        seed_threshold: probability a seed pixel must exceed (above the mask's threshold).
+        min_seed_size: smaller seeds are dropped (specks would split an object).
+    """
+    from skimage.segmentation import watershed
+
+    if prob is None:
+        raise ValueError("instance_method 'seeded_watershed' needs the probability map.")
+    prob = np.asarray(prob, np.float32)
+    seeds, _ = ndi.label(mask & (prob > seed_threshold))
+    if min_seed_size:
+        sizes = np.bincount(seeds.ravel())
+        small = sizes < min_seed_size
+        small[0] = False
+        seeds[small[seeds]] = 0
+    labels = watershed(-prob, seeds, mask=mask)
+    unseeded, _ = ndi.label(mask & (labels == 0), structure=np.ones((3, 3)))
+    labels[unseeded > 0] = unseeded[unseeded > 0] + labels.max()
+    return labels
+
+
+def touching_pixels(labels):
+    """Pixels of an object with a larger-labelled object among their 8 neighbours.
+
+    Removing them leaves no two objects 8-adjacent (a one-pixel line between touching objects),
+    so the connected components of the mask are the objects.
+    """
+    labels = np.asarray(labels)
+    return (labels > 0) & (ndi.maximum_filter(labels, size=3) != labels)
+
+
 @INSTANCE_METHODS.register("contour")
 def contour_watershed(mask, *, contour=None, contour_threshold=0.5, **_):
     """Splits objects along a predicted contour channel: seeds = mask minus contours.
@@ -198,6 +239,9 @@ class PostprocessOptions:
     closing_radius: int = 0
     instance_method: str = "connected"
     min_distance: int = 5
+    seed_threshold: float = 0.9
+    min_seed_size: int = 0
+    separate_touching: bool = False
 
     @classmethod
     def from_config(cls, section, *, threshold=None):
@@ -221,6 +265,9 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
     The foreground is channel `foreground_channel` (the last by default); for a softmax output
     with 2 channels that is the object class.
 
+    With `separate_touching`, the pixels where two instances touch are background in both the
+    mask and the labels.
+
     Returns:
         (fg float32 (H, W), threshold float, mask bool (H, W), labels uint16 (H, W) or None)
     """
@@ -238,11 +285,17 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
     contour = None
     if options.contour_channel is not None and prob.ndim == 3:
         contour = prob[..., options.contour_channel]
-    labels = label_instances(mask, options.instance_method, contour=contour,
-                             min_distance=options.min_distance)
+    labels = label_instances(mask, options.instance_method, contour=contour, prob=fg,
+                             min_distance=options.min_distance,
+                             seed_threshold=options.seed_threshold,
+                             min_seed_size=options.min_seed_size)
     if labels is not None and options.min_size:
         sizes = np.bincount(labels.ravel())
         small = sizes < options.min_size
         small[0] = False
         labels[small[labels]] = 0
+    if labels is not None and options.separate_touching:
+        line = touching_pixels(labels)
+        mask = mask & ~line
+        labels[line] = 0
     return fg, threshold, mask, labels

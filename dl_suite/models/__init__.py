@@ -64,7 +64,8 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
             kwargs["num_classes"], else 1).
         **kwargs: model config keys (the whole config section may be passed, including
             `name` and `num_classes`); keys the builder does not take are ignored.
-            `freeze_encoder=True` freezes the encoder layers after building.
+            `freeze_encoder=True` freezes the encoder layers after building;
+            `batch_norm_momentum` sets the momentum of every batch normalisation layer.
 
     Returns:
         An uncompiled `keras.Model`; several outputs ("main", "aux1", ...) with deep
@@ -80,14 +81,43 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
     canonical = MODELS.canonical(name)
     builder = MODELS.get(canonical)
     kw = {k: v for k, v in builder_kwargs(canonical, **kwargs).items() if k in kwargs}
-    ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder"})
+    ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder", "batch_norm_momentum"})
     if ignored:
         logger.debug("Model '%s' ignores config keys: %s", canonical, ", ".join(ignored))
     model = builder(tuple(input_shape), num_classes, **kw)
     if kwargs.get("freeze_encoder") and "freeze_encoder" not in kw:
         frozen = freeze_encoder(model)
         logger.info("Froze %d encoder layers of '%s'.", frozen, canonical)
+    momentum = kwargs.get("batch_norm_momentum")
+    if momentum is not None and "batch_norm_momentum" not in kw:
+        set_batch_norm_momentum(model, momentum)
     return model
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):  # nested models (backbones)
+            yield from _layers(layer)
+
+
+def set_batch_norm_momentum(model, momentum):
+    """Sets the moving-average momentum of every `BatchNormalization` layer (nested ones too).
+
+    Keras' default 0.99 remembers about 100 steps; a short run's moving statistics then lag
+    its weights and inference-mode outputs collapse in the first epochs. Saved with the model.
+
+    Returns:
+        The number of layers changed.
+    """
+    import keras
+
+    count = 0
+    for layer in _layers(model):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = float(momentum)
+            count += 1
+    return count
 
 
 def freeze_encoder(model):

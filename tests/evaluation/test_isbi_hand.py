@@ -50,3 +50,19 @@ def test_isbi_pooled_over_images_by_hand():
     assert summary["isbi"]["v_rand_mean"] == pytest.approx((9 / 13 + 1) / 2, abs=1e-12)
     assert summary["isbi"]["v_info"] == pytest.approx(0.4325381, abs=1e-7)
     assert summary["isbi"]["v_info_mean"] == pytest.approx((0.4325381 + 1) / 2, abs=1e-7)
+
+
+def test_isbi_membrane_reaching_the_border_keeps_the_cells_apart():
+    # True: a 3-pixel membrane band, columns 3-5, from the top row to the bottom row of an
+    # 8x8 image: two cells. Thinned without regard to the border, the band's skeleton stops
+    # two rows short of the bottom edge and the two cells join into one true "cell"; the
+    # border counts as membrane while thinning, so the skeleton (column 4) reaches both edges.
+    # Predicted: membrane in column 4 only -> the same two cells: V_Rand = V_Info = 1.
+    true = np.ones((8, 8), np.uint8)
+    true[:, 3:6] = 0
+    pred = np.ones((8, 8), np.uint8)
+    pred[:, 4] = 0
+    # The true skeleton is column 4 plus one pixel where it bends at the bottom (row 7,
+    # column 3): left cell 32 - 1 = 31 px, right cell columns 5-7 = 24 px, both kept whole.
+    np.testing.assert_array_equal(isbi_table(pred, true), [[31, 0], [0, 24]])
+    assert isbi_scores(pred, true) == {"v_rand": 1.0, "v_info": 1.0}

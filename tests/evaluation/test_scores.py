@@ -127,9 +127,11 @@ def test_touching_instances_are_two_objects():
 def test_scorecard_scores_given_masks_and_report(tmp_path):
     trues = [_squares() > 0, np.zeros((40, 40), bool)]
     masks = [_squares(offset=1) > 0, np.zeros((40, 40), bool)]
+    bridged = masks[0].copy()
+    bridged[6:8, 12:24] = bridged[8:20, 22:24] = True  # joins the two squares: V_Rand < 1
     rows, summary = evaluate_images(masks, trues, ["a.png", "b.png"],
                                     scores=("pixel", "instance", "isbi"),
-                                    oracle_masks={0.5: masks, 0.7: trues})
+                                    oracle_masks={0.5: [bridged, masks[1]], 0.7: trues})
     # square 2 shifted by one column: TP = 190, FP = FN = 10 -> Dice 380 / 400.
     assert rows[0]["dice"] == pytest.approx(380 / 400) and rows[1]["dice"] == 1.0
     assert summary["mean"]["dice"] == pytest.approx((380 / 400 + 1) / 2)

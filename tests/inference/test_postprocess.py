@@ -49,7 +49,50 @@ def test_watershed_splits_touching_nuclei_connected_does_not():
     assert labels.dtype == np.uint16 and labels.max() == 2
     assert labels[32, 30] != labels[32, 54]
     assert label_instances(mask, "none") is None
-    assert INSTANCE_METHODS.names() == ["connected", "contour", "none", "watershed"]
+    assert INSTANCE_METHODS.names() == ["connected", "contour", "none", "seeded_watershed",
+                                       "watershed"]
+
+
+def _broken_membrane():
+    """Two cells (probability 0.95) left and right of a membrane column (0.05) with a gap of
+    faint membrane (0.6) in rows 14-17: thresholding at 0.5 joins the cells through the gap."""
+    prob = np.full((32, 48), 0.95, np.float32)
+    prob[:, 23:25] = 0.05
+    prob[14:18, 23:25] = 0.6
+    return prob
+
+
+def test_seeded_watershed_splits_cells_joined_through_a_faint_gap():
+    prob = _broken_membrane()
+    mask = prob > 0.5
+    assert label_instances(mask, "connected").max() == 1
+    labels = label_instances(mask, "seeded_watershed", prob=prob, seed_threshold=0.9)
+    assert labels.max() == 2 and (labels[mask] > 0).all()
+    assert (labels[:, :23] == labels[0, 0]).all() and (labels[:, 25:] == labels[0, 47]).all()
+    # a speck above the seed threshold in an otherwise faint object: dropped by min_seed_size,
+    # the object keeps one label (objects without a seed are labelled as they are)
+    faint = np.full((16, 16), 0.6, np.float32)
+    faint[2, 2] = faint[12, 12] = 0.95
+    both = label_instances(faint > 0.5, "seeded_watershed", prob=faint, seed_threshold=0.9)
+    one = label_instances(faint > 0.5, "seeded_watershed", prob=faint, seed_threshold=0.9,
+                          min_seed_size=2)
+    assert both.max() == 2 and one.max() == 1 and (one == 1).all()
+
+
+def test_separate_touching_draws_a_line_between_instances():
+    prob = _broken_membrane()
+    options = PostprocessOptions(threshold_method="fixed", threshold=0.5,
+                                 instance_method="seeded_watershed", seed_threshold=0.9,
+                                 separate_touching=True)
+    _, _, mask, labels = postprocess(prob, options)
+    # the gap rows lose exactly one column (the line), nothing else changes
+    expected = prob > 0.5
+    assert (mask != expected).sum() == 4 and not mask[14:18].all(axis=1).any()
+    assert (labels[mask] > 0).all() and (labels[~mask] == 0).all()
+    assert label_instances(mask, "connected").max() == 2
+    off = postprocess(prob, PostprocessOptions(threshold_method="fixed", threshold=0.5,
+                                               instance_method="seeded_watershed"))
+    assert (off[2] == expected).all()
 
 
 def test_contour_channel_splits_objects():

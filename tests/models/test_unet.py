@@ -61,3 +61,22 @@ def test_freeze_encoder_and_compile_kwargs():
     assert not m.get_layer("enc0_conv1_conv").trainable
     assert m.get_layer("dec0_conv1_conv").trainable
     assert compile_kwargs(m, "bce", ["acc"]) == {"loss": "bce", "metrics": ["acc"]}
+
+
+def test_batch_norm_momentum_reaches_every_layer_and_the_moving_mean():
+    import keras
+    import numpy as np
+
+    m = build_model("unet", (16, 16, 1), 1, num_layers=2, base_filters=2, batch_norm_momentum=0.5)
+    bns = [l for l in m.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(bns) == 6 and {l.momentum for l in bns} == {0.5}
+    assert build_model("unet", (16, 16, 1), 1, num_layers=2, base_filters=2).get_layer(
+        "enc0_conv1_bn").momentum == 0.99
+    # one training-mode call moves the first moving mean half-way (momentum 0.5) from 0 to
+    # the batch mean of the first convolution's output
+    x = np.random.default_rng(0).normal(size=(2, 16, 16, 1)).astype("float32")
+    conv = keras.Model(m.input, m.get_layer("enc0_conv1_conv").output)(x)
+    m(x, training=True)
+    expected = 0.5 * keras.ops.convert_to_numpy(conv).mean(axis=(0, 1, 2))
+    got = keras.ops.convert_to_numpy(m.get_layer("enc0_conv1_bn").moving_mean)
+    np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -1,7 +1,8 @@
 """Ablation of a project config: short training runs of config variants, one results table.
 
 Each variant is the project's config with `--set` overrides, trained for at most `--minutes`
-(the run is stopped cleanly after the epoch in progress through the run's soft-stop file),
+(the run's own time budget, `train.max_train_minutes`, so that the cosine schedule spans it;
+the run's soft-stop file ends the epoch in progress if the budget is overrun),
 then scored by `dl-suite evaluate` on the config's evaluation images (the threshold and minimum
 size tuned on the validation images only). A classical row (Gaussian smoothing + Otsu,
 `dl_suite.evaluation.gaussian_otsu`) is scored with the same scorecard.
@@ -46,6 +47,8 @@ COMMON_VARIANTS = {  # both projects
     "tuned_for_dice": {"eval.threshold_metric": "dice"},
     "attention_unet": {"model.model": "attention_unet"},
     "mobilenet_unet": {"model.model": "mobilenet_mobileunet"},
+    "cosine": {"train.lr_schedule": "cosine"},
+    "bf16": {"train.mixed_precision": "mixed_bfloat16"},
 }
 VARIANTS = {
     "ISBI2012": {
@@ -100,6 +103,8 @@ def train_and_evaluate(project_dir, name, overrides, out, minutes, from_run=None
         shutil.copytree(from_run, model_dir / "run-001", ignore=shutil.ignore_patterns(
             "evaluation", "threshold.json", "resume", "epoch_change*"))
         return _evaluate(project_dir, name, sets, out, model_dir / "run-001", None)
+    # the run's own time budget too, so that time-aware levers (the cosine schedule) span it
+    sets += ["--set", f"train.max_train_minutes={minutes}"]
     done = threading.Event()
     watcher = threading.Thread(target=_stop_after, args=(model_dir, minutes * 60, done))
     watcher.start()

@@ -4,7 +4,9 @@ Schedules (train.lr_schedule):
 - "plateau" (default): a constant learning rate that `ReduceLROnPlateau` lowers
   (train.learning_rate_reducer, reducer_factor, reducer_patience); warm-up is a callback.
 - "constant": no change (warm-up still applies).
-- "cosine": cosine decay from `learning_rate` to `lr_min` over all training steps.
+- "cosine": cosine decay from `learning_rate` to `lr_min` over all training steps; with a
+  time budget (train.max_train_minutes) over the budget or the epochs, whichever ends first
+  (`dl_suite.callbacks.BudgetCosine`).
 - "step": multiply by `lr_step_factor` every `lr_step_epochs` epochs.
 Warm-up (train.warmup_epochs) raises the rate linearly from ~0 to `learning_rate` first.
 
@@ -226,7 +228,7 @@ def build_optimizer(
             )
         if steps_per_epoch is None:
             steps_per_epoch = 100
-        lr = build_schedule(
+        lr = float(learning_rate) if uses_budget_cosine(train) else build_schedule(
             schedule_name,
             learning_rate,
             steps_per_epoch=steps_per_epoch,
@@ -245,6 +247,12 @@ def build_optimizer(
     if OPTIMIZERS.canonical(name) == "sgd":
         kwargs["nesterov"] = bool(nesterov)
     return factory(schedule if schedule is not None else float(learning_rate), **kwargs)
+
+
+def uses_budget_cosine(train):
+    """Whether the 'cosine' schedule follows the time budget (`BudgetCosine`, a callback that
+    sets a float rate) instead of a `CosineDecay` over all epochs: when max_train_minutes is set."""
+    return schedule_name_from_config(train) == "cosine" and bool(train.get("max_train_minutes"))
 
 
 def schedule_name_from_config(train):

@@ -68,3 +68,35 @@ def test_schedule_from_config_survives_save(tmp_path):
     assert int(restored.iterations.numpy()) == 2
     assert float(keras.ops.convert_to_numpy(restored.learning_rate)) == pytest.approx(
         float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+
+
+def test_budget_cosine_follows_the_time_budget_or_the_epochs_whichever_ends_first(tmp_path):
+    from dl_suite.callbacks import BudgetCosine, build_callbacks
+
+    train = {"lr_schedule": "cosine", "max_train_minutes": 10, "epochs": 100,
+             "steps_per_epoch": 10, "lr_min": 0.001}
+    assert O.uses_budget_cosine(train)
+    # the optimiser gets a float rate (a CosineDecay over 100 epochs would hardly move)
+    optimizer = O.build_optimizer("adam", 0.1, cfg={"train": train})
+    assert isinstance(optimizer._learning_rate, keras.Variable)
+    cb = BudgetCosine(0.1, 600.0, total_steps=1000, lr_min=0.001, warmup_steps=10)
+    assert cb.rate(4, 0.0) == pytest.approx(0.1 * 5 / 11)              # warm-up
+    assert cb.rate(10, 0.0) == pytest.approx(0.1)                      # decay starts
+    assert cb.rate(50, 300.0) == pytest.approx(0.001 + 0.099 * 0.5)   # half the budget
+    assert cb.rate(505, 0.0) == pytest.approx(0.001 + 0.099 * 0.5)    # half the steps
+    assert cb.rate(50, 900.0) == pytest.approx(0.001)                  # past the budget
+    # fit sets the rate before each batch from the optimiser's step and the clock
+    ticks = iter(np.arange(0.0, 1e4, 150.0))                           # 150 s per call
+    cb = BudgetCosine(0.1, 600.0, total_steps=1000, clock=lambda: float(next(ticks)))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), batch_size=2, epochs=1, verbose=0,
+              callbacks=[cb])
+    # begin at 0 s, batch 1 at 150 s (p = 0.25), batch 2 at 300 s (p = 0.5)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05, abs=1e-6)
+    names = [type(c).__name__ for c in build_callbacks(tmp_path, {"train": train, "model": {}})]
+    assert "BudgetCosine" in names and "ReduceLROnPlateau" not in names
+    del train["max_train_minutes"]
+    assert not O.uses_budget_cosine(train)        # no budget: the epoch-based CosineDecay
+    optimizer = O.build_optimizer("adam", 0.1, cfg={"train": train})
+    assert isinstance(optimizer._learning_rate, keras.optimizers.schedules.CosineDecay)

@@ -41,6 +41,7 @@ from dl_suite.callbacks.control import (  # noqa: F401
     SoftStop,
     NaNGuard,
     WarmUpCallback,
+    BudgetCosine,
     PeriodicCheckpoint,
     AtomicCheckpoint,
 )
@@ -130,6 +131,13 @@ def build_callbacks(
 
     learning_rate = float(model_cfg.get("learning_rate", 1e-3))
     schedule = _optimizers.schedule_name_from_config(train)
+    if _optimizers.uses_budget_cosine(train):
+        steps = int(train.get("steps_per_epoch") or 100)
+        callbacks.append(BudgetCosine(
+            learning_rate, 60.0 * train["max_train_minutes"],
+            total_steps=steps * int(train.get("epochs", 1)), lr_min=train.get("lr_min", 0.0),
+            warmup_steps=steps * int(train.get("warmup_epochs", 0)),
+        ))
     if schedule == "plateau" and train.get("warmup_epochs", 0):
         callbacks.append(WarmUpCallback(learning_rate, train["warmup_epochs"]))
     if schedule == "plateau":

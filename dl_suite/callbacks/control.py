@@ -1,4 +1,4 @@
-"""Callbacks that steer training: soft stop, NaN guard, warm-up, periodic checkpoints."""
+"""Callbacks that steer training: soft stop, NaN guard, warm-up, budget cosine, periodic checkpoints."""
 
 import logging
 import time
@@ -127,6 +127,48 @@ class WarmUpCallback(keras.callbacks.Callback):
         else:
             return
         self.model.optimizer.learning_rate = rate
+
+
+@CALLBACKS.register("budget_cosine")
+class BudgetCosine(keras.callbacks.Callback):
+    """Cosine learning-rate decay over the training that actually happens.
+
+    The 'cosine' schedule with a time budget (train.max_train_minutes): before every batch the
+    rate is set from the progress p = max(elapsed / budget, step / total_steps), that is the
+    time budget or the configured epochs, whichever ends first:
+    lr = lr_min + (learning_rate - lr_min) * (1 + cos(pi * p)) / 2, after a linear warm-up of
+    `warmup_steps`. An epoch-based cosine would hardly decay when the budget ends a run long
+    before its `epochs`. The clock starts at the beginning of `fit`, as the soft stop's does,
+    so a resumed run gets a fresh budget and its rate rises again.
+    """
+
+    def __init__(self, learning_rate, max_seconds, total_steps, lr_min=0.0, warmup_steps=0,
+                 clock=time.monotonic):
+        super().__init__()
+        self.learning_rate = float(learning_rate)
+        self.max_seconds = float(max_seconds)
+        self.total_steps = max(1, int(total_steps))
+        self.lr_min = float(lr_min)
+        self.warmup_steps = int(warmup_steps)
+        self.clock = clock
+        self._started = None
+
+    def on_train_begin(self, logs=None):
+        self._started = self.clock()
+
+    def rate(self, step, elapsed):
+        """The learning rate at optimizer step `step`, `elapsed` seconds into training."""
+        if step < self.warmup_steps:
+            return self.learning_rate * (step + 1) / (self.warmup_steps + 1)
+        progress = max(elapsed / self.max_seconds,
+                       (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
+        progress = min(1.0, max(0.0, progress))
+        return self.lr_min + (self.learning_rate - self.lr_min) * 0.5 * (1 + np.cos(np.pi * progress))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        step = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        optimizer.learning_rate = self.rate(step, self.clock() - self._started)
 
 
 @CALLBACKS.register("periodic_checkpoint")

@@ -49,11 +49,12 @@ COMMON_VARIANTS = {  # both projects
     "mobilenet_unet": {"model.model": "mobilenet_mobileunet"},
     "cosine": {"train.lr_schedule": "cosine"},
     "bf16": {"train.mixed_precision": "mixed_bfloat16"},
+    "elastic": {"augmentor.deformation": "True", "augmentor.deformation_prob": "0.5"},
+    "no_elastic": {"augmentor.deformation": "False"},
 }
 VARIANTS = {
     "ISBI2012": {
         **COMMON_VARIANTS,
-        "no_elastic": {"augmentor.deformation": "False"},
         "tuned_for_v_rand": {"eval.threshold_metric": "v_rand"},
     },
     "DeepCell": {

@@ -91,6 +91,7 @@ def build_callbacks(
     predict_fn=None,
     has_validation=None,
     resume_state=None,
+    learning_rate=None,
 ):
     """The callback list for `model.fit`, from the canonical config.
 
@@ -110,6 +111,8 @@ def build_callbacks(
         has_validation: whether `fit` gets validation data (default: inferred from the
             config); without it, monitors named `val_*` watch the training value.
         resume_state: the dict from `load_resume_state` when continuing a run.
+        learning_rate: the base rate the optimiser was built with (after the distribution's
+            scaling rule) for warm-up and the budget cosine; default model.learning_rate.
 
     Returns:
         list of `keras.callbacks.Callback`.
@@ -129,7 +132,9 @@ def build_callbacks(
     if train.get("terminate_on_nan", True):
         callbacks.append(NaNGuard())
 
-    learning_rate = float(model_cfg.get("learning_rate", 1e-3))
+    if learning_rate is None:
+        learning_rate = model_cfg.get("learning_rate", 1e-3)
+    learning_rate = float(learning_rate)
     schedule = _optimizers.schedule_name_from_config(train)
     if _optimizers.uses_budget_cosine(train):
         steps = int(train.get("steps_per_epoch") or 100)

@@ -158,8 +158,8 @@ class BudgetCosine(keras.callbacks.Callback):
 
     def rate(self, step, elapsed):
         """The learning rate at optimizer step `step`, `elapsed` seconds into training."""
-        if step < self.warmup_steps:
-            return self.learning_rate * (step + 1) / (self.warmup_steps + 1)
+        if step < self.warmup_steps:  # the rule of `dl_suite.optimizers.WarmUpSchedule`
+            return self.learning_rate * (step + 1) / self.warmup_steps
         progress = max(elapsed / self.max_seconds,
                        (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
         progress = min(1.0, max(0.0, progress))

@@ -250,6 +250,8 @@ def _fit(cfg, run_dir, state, initial_epoch, distribution):
     callbacks = build_callbacks(
         run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],
         has_validation=val_ds is not None, resume_state=state,
+        learning_rate=distribution.learning_rate(cfg["model"]["learning_rate"],
+                                                 cfg["train"]["lr_scaling"]),
     )
     verbose = 1 if sys.stderr.isatty() else 2
     from dl_suite.robustness.training import robust_training_dataset  # [robustness] training

@@ -51,6 +51,11 @@ COMMON_VARIANTS = {  # both projects
     "bf16": {"train.mixed_precision": "mixed_bfloat16"},
     "elastic": {"augmentor.deformation": "True", "augmentor.deformation_prob": "0.5"},
     "no_elastic": {"augmentor.deformation": "False"},
+    # 3-class targets (background, interior, contour); scored on the foreground 1 - background
+    "contours": {"generator.target_type": "contours", "model.num_classes": "3",
+                 "generator.weight_map": "none", "model.loss": "bce_dice"},
+    "contours_cce": {"generator.target_type": "contours", "model.num_classes": "3",
+                     "generator.weight_map": "none", "model.loss": "sparse_cce"},
 }
 VARIANTS = {
     "ISBI2012": {
@@ -62,6 +67,8 @@ VARIANTS = {
         "seeded_watershed": {"segmentation.instance_method": "seeded_watershed"},
         "watershed_md5": {"segmentation.min_distance": "5"},
         "watershed_md15": {"segmentation.min_distance": "15"},
+        "contours_split": {"generator.target_type": "contours", "model.num_classes": "3",
+                           "model.loss": "bce_dice", "segmentation.instance_method": "contour"},
     },
 }
 METRICS = ("dice", "iou", "f1_50", "ap_50", "pq")

@@ -112,9 +112,10 @@ def preprocess_image(image, cfg, path="image"):
 def prepare_mask(mask, cfg, path="mask"):
     """Raw mask -> integer target (H, W): labels for one class, class indices for several.
 
-    For 1-class models instance labels are kept (foreground = label > 0): the data pipeline
-    needs them for the U-Net weight map and the contour target, and evaluation for instance
-    metrics. `mask.binarize = True` reduces them to 0/1.
+    For 1-class models and 3-class contour targets (`generator.target_type = "contours"`)
+    instance labels are kept (foreground = label > 0): the data pipeline needs them for the U-Net
+    weight map and the contour target, and evaluation for instance metrics. `mask.binarize =
+    True` reduces them to 0/1.
 
     Raises:
         DataError: a multi-class mask holds a value >= model.num_classes.
@@ -125,7 +126,7 @@ def prepare_mask(mask, cfg, path="mask"):
     num_classes = cfg["model"]["num_classes"]
     if cfg["mask"]["binarize"]:
         return (mask > 0).astype(np.uint8)
-    if num_classes == 1:
+    if num_classes == 1 or _contour_targets(cfg):
         return mask.astype(np.int32)
     if mask.max(initial=0) >= num_classes:
         raise DataError(
@@ -133,6 +134,13 @@ def prepare_mask(mask, cfg, path="mask"):
             f"allows 0..{num_classes - 1}. Fix the mask, raise num_classes, or set mask.binarize = True."
         )
     return mask.astype(np.int32)
+
+
+def _contour_targets(cfg):
+    from dl_suite.data.targets import resolve_target_type
+
+    target_type = (cfg.get("generator") or {}).get("target_type", "segmentation")
+    return resolve_target_type(target_type, cfg["model"]["num_classes"]) == "contours"
 
 
 def pad_to_multiple(image, multiple, mode="reflect"):

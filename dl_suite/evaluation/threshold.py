@@ -63,7 +63,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     Only pass validation images: the result is meant for other images.
 
     Args:
-        probs: list of (H, W[, 1]) foreground probability maps (binary models).
+        probs: list of (H, W[, 1]) foreground probability maps (binary models), or (H, W, K)
+            maps that `segment` reduces to one foreground (e.g. contour-target models).
         trues: list of true masks (0/1 or 0/255, or instance labels).
         metric: a name from `THRESHOLD_METRICS`.
         thresholds: thresholds to try (default 0.05, 0.10, ..., 0.95).
@@ -80,7 +81,7 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         [threshold, min_size, mean score]), `num_images`, `images`.
 
     Raises:
-        ValueError: unknown metric, empty input, or multi-class probabilities.
+        ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
     """
     if metric not in THRESHOLD_METRICS:
         score_at(None, None, None, metric)  # raises the helpful error
@@ -89,7 +90,7 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
             f"Received {len(probs)} probability maps and {len(trues)} masks; expected the "
             "same, non-zero number."
         )
-    if any(np.asarray(p).ndim == 3 and np.asarray(p).shape[-1] > 1 for p in probs):
+    if segment is None and any(np.asarray(p).ndim == 3 and np.asarray(p).shape[-1] > 1 for p in probs):
         raise ValueError(
             "Received multi-class probabilities; threshold optimisation applies to binary "
             "(1-channel sigmoid) models only, multi-class models use argmax."

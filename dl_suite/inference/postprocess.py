@@ -190,12 +190,17 @@ def touching_pixels(labels):
 
 
 @INSTANCE_METHODS.register("contour")
-def contour_watershed(mask, *, contour=None, contour_threshold=0.5, **_):
+def contour_watershed(mask, *, contour=None, contour_threshold=0.5, min_seed_size=0, **_):
     """Splits objects along a predicted contour channel: seeds = mask minus contours.
+
+    Each seed grows over the mask in order of rising contour probability; objects without a
+    seed (all contour) keep one label each.
 
     Args:
         contour: 2D contour probability (the model's contour output channel).
         contour_threshold: contour pixels are `contour > contour_threshold`.
+        min_seed_size: seeds smaller than this many pixels are dropped (their pixels go to the
+            neighbouring seeds), so specks between contours do not split an object.
     """
     from skimage.segmentation import watershed
 
@@ -206,7 +211,14 @@ def contour_watershed(mask, *, contour=None, contour_threshold=0.5, **_):
             "output, or use instance_method = 'watershed'."
         )
     seeds, _ = ndi.label(mask & (np.asarray(contour) <= contour_threshold), structure=np.ones((3, 3)))
-    return watershed(np.asarray(contour, np.float32), seeds, mask=mask)
+    if min_seed_size:
+        small = np.bincount(seeds.ravel()) < int(min_seed_size)
+        small[0] = False
+        seeds[small[seeds]] = 0
+    labels = watershed(np.asarray(contour, np.float32), seeds, mask=mask)
+    unseeded, _ = ndi.label(mask & (labels == 0), structure=np.ones((3, 3)))
+    labels[unseeded > 0] = unseeded[unseeded > 0] + labels.max()
+    return labels
 
 
 def label_instances(mask, method="connected", **kwargs):
@@ -229,6 +241,7 @@ class PostprocessOptions:
     threshold_method: str = "run"
     threshold: float = None
     foreground_channel: int = -1
+    background_channel: int = None
     contour_channel: int = None
     blursize: int = 0
     fill_holes: bool = True
@@ -258,12 +271,32 @@ class PostprocessOptions:
             values["blursize"] = int(max(values["blursize"]))
         return cls(**values)
 
+    @property
+    def smoothing_channel(self):
+        """The channel a temporal filter smooths: the background channel when the foreground
+        is 1 - background (smoothing one smooths the other), else the foreground channel."""
+        return self.background_channel if self.background_channel is not None else self.foreground_channel
+
+
+def foreground_map(prob, options=PostprocessOptions()):
+    """The foreground probability (H, W) float32 of a probability map (H, W[, K]).
+
+    1 - channel `background_channel` when that is set (e.g. 3-class contour models: interior +
+    contour), else channel `foreground_channel`; a 2D map is the foreground itself.
+    """
+    prob = np.asarray(prob)
+    if prob.ndim == 3 and options.background_channel is not None:
+        return 1.0 - np.asarray(prob[..., options.background_channel], np.float32)
+    fg = prob[..., options.foreground_channel] if prob.ndim == 3 else prob
+    return np.asarray(fg, np.float32)
+
 
 def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
     """Probability map (H, W[, K]) -> (foreground probability, threshold, mask, labels).
 
-    The foreground is channel `foreground_channel` (the last by default); for a softmax output
-    with 2 channels that is the object class.
+    The foreground is `foreground_map(prob, options)`: channel `foreground_channel` (the last by
+    default; for a softmax output with 2 channels that is the object class), or 1 - channel
+    `background_channel` when that is set.
 
     With `separate_touching`, the pixels where two instances touch are background in both the
     mask and the labels.
@@ -272,8 +305,7 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
         (fg float32 (H, W), threshold float, mask bool (H, W), labels uint16 (H, W) or None)
     """
     prob = np.asarray(prob)
-    fg = prob[..., options.foreground_channel] if prob.ndim == 3 else prob
-    fg = np.asarray(fg, np.float32)
+    fg = foreground_map(prob, options)
     if options.blursize and options.blursize > 1:
         fg = ndi.uniform_filter(fg, size=int(options.blursize))
     threshold = resolve_threshold(fg, options.threshold_method, value=options.threshold,

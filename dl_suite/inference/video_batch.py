@@ -165,7 +165,7 @@ def infer_video_file(path, output_dir, predict, options=InferenceOptions(), spec
             label_file, labels = _output(paths["labels"], (num_frames, height, width), np.uint16,
                                          "TYX", stack, cal)
             tiffs.append(label_file)
-        channel = pp.foreground_channel
+        channel = pp.smoothing_channel
         release = _releaser(prob, masks, labels)
         for t, fg in iter_smoothed(prob4[..., channel], temporal.time_sigma):
             frame_prob = np.array(prob4[t])

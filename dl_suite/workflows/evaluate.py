@@ -133,7 +133,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
                        "else the defaults (see summary.json `sources`).")
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
-    segment = run_postprocess(cfg, None)
+    segment = run_postprocess(cfg, None, run_cfg=predictor.run_cfg)
     probs = predictor.probabilities(images, desc="validation", names=names)
     result = optimise_threshold(
         probs, trues, section["threshold_metric"], section["threshold_grid"],
@@ -200,8 +200,11 @@ def evaluate(cfg, *, run=None, split="eval"):
     else:
         samples = predictor.samples(require_split(cfg, split))
     names, images, trues, raws, paths = _video_names(cfg, predictor, samples, split)
+    roles = run_postprocess(cfg, None, run_cfg=predictor.run_cfg).options  # channel roles only
+    # one foreground map (1 channel, or 1 - background for contour targets): scored as binary
+    binary = num_classes == 1 or roles.background_channel is not None
     tuning = {"status": "not requested (eval.optimise_threshold = false)"}
-    if section["optimise_threshold"] and num_classes > 1:
+    if section["optimise_threshold"] and not binary:
         tuning = {"status": "not applicable: multi-class models use argmax"}
     elif section["optimise_threshold"] and split == "val":
         logger.warning("Scoring the validation images: the threshold is not tuned on them.")
@@ -209,7 +212,7 @@ def evaluate(cfg, *, run=None, split="eval"):
     elif section["optimise_threshold"]:
         tuning = optimise_run_threshold(cfg, predictor, exclude=paths)
     tuning = _check_tuning(run_dir, paths, tuning)
-    segment = run_postprocess(cfg, run_dir, threshold=section["threshold"])
+    segment = run_postprocess(cfg, run_dir, threshold=section["threshold"], run_cfg=predictor.run_cfg)
     if section["threshold"] is not None:
         logger.warning("eval.threshold = %s replaces the threshold for evaluation only: infer "
                        "does not use it, so these masks differ from the ones infer writes.",
@@ -220,7 +223,7 @@ def evaluate(cfg, *, run=None, split="eval"):
     masks = [s[1] for s in segmented]
     fg_class = None
     class_maps = None
-    if num_classes > 1:
+    if not binary:
         fg_class = segment.options.foreground_channel % num_classes
         class_maps = [class_map(p, m, fg_class) for p, m in zip(probs, masks)]
     oracle = None
@@ -236,7 +239,7 @@ def evaluate(cfg, *, run=None, split="eval"):
         from dl_suite.evaluation.video import score_frames as score  # rows per frame + per video
     rows, summary = score(
         masks, trues, names, true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
-        num_classes=max(num_classes, 2), foreground_class=fg_class, scores=section["scores"],
+        num_classes=2 if binary else num_classes, foreground_class=fg_class, scores=section["scores"],
         iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"],
         oracle_masks=oracle,
     )

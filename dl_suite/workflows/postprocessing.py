@@ -53,13 +53,51 @@ def stored_tuning(run_dir):
     return read_threshold_file(run_dir) if run_dir is not None else None
 
 
-def run_postprocess(cfg, run_dir, *, threshold=None):
+def contour_target_run(run_cfg):
+    """Whether the run was trained on 3-class contour targets (background, interior, contour)."""
+    from dl_suite.data.targets import resolve_target_type
+
+    generator = (run_cfg or {}).get("generator") or {}
+    model = (run_cfg or {}).get("model") or {}
+    return resolve_target_type(generator.get("target_type", "segmentation"),
+                               model.get("num_classes", 1)) == "contours"
+
+
+def output_channels(options, run_cfg):
+    """`options` with the channel roles of the run's outputs filled in: a contour-target run's
+    foreground is 1 - background (channel 0) and its contours are channel 2, unless the config
+    names other channels (background_channel, or a foreground_channel other than -1)."""
+    if not contour_target_run(run_cfg):
+        return options
+    if options.background_channel is None and options.foreground_channel == -1:
+        options = replace(options, background_channel=0)
+    if options.contour_channel is None:
+        options = replace(options, contour_channel=2)
+    return options
+
+
+def _run_config(run_dir, cfg):
+    """The run's config.json, else `cfg` (no run, or a folder without one)."""
+    from dl_suite.errors import UserError
+    from dl_suite.workflows.predict import load_run_config
+
+    if run_dir is None:
+        return cfg
+    try:
+        return load_run_config(run_dir)
+    except UserError:
+        return cfg
+
+
+def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
     """The post-processing `infer` applies for this config and run.
 
     Args:
         cfg: the resolved config (sections segmentation, infer, eval).
         run_dir: the run folder (its threshold.json is read), or None.
         threshold: an explicit threshold that replaces every other rule (`eval.threshold`).
+        run_cfg: the run's training config (its target type decides the channel roles,
+            `output_channels`); default: the run's config.json, else `cfg`.
 
     Returns:
         RunPostprocess.
@@ -67,6 +105,7 @@ def run_postprocess(cfg, run_dir, *, threshold=None):
     seg = dict(cfg["segmentation"])
     infer_threshold = cfg["infer"]["threshold"]
     options = PostprocessOptions.from_config(seg, threshold=infer_threshold)
+    options = output_channels(options, run_cfg if run_cfg is not None else _run_config(run_dir, cfg))
     config_min = int(seg.get("min_size") or cfg["eval"].get("min_object_size") or 0)
     min_source = "segmentation.min_size" if seg.get("min_size") else (
         "eval.min_object_size" if config_min else "default (0)")
@@ -114,7 +153,7 @@ def segment_frames(segment, probs, names, temporal=None):
     if temporal is None or not temporal.active:
         return [segment(p) for p in probs]
     out = [None] * len(probs)
-    channel = segment.options.foreground_channel
+    channel = segment.options.smoothing_channel
     for positions in group_frames(names).values():
         stack = np.stack([np.asarray(probs[i], np.float32) for i in positions])
         stack = stack[..., None] if stack.ndim == 3 else stack

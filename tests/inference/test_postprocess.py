@@ -6,6 +6,7 @@ from dl_suite.inference.postprocess import (
     THRESHOLD_METHODS,
     PostprocessOptions,
     clean_mask,
+    foreground_map,
     label_instances,
     postprocess,
     resolve_threshold,
@@ -104,6 +105,43 @@ def test_contour_channel_splits_objects():
     assert labels.max() == 2 and (labels[mask] > 0).all()
     with pytest.raises(ValueError, match="contour_channel"):
         label_instances(mask, "contour")
+
+
+def test_contour_seeds_below_min_seed_size_are_dropped_and_unseeded_objects_kept():
+    mask = np.zeros((32, 64), bool)
+    mask[8:24, 8:40] = True  # one object, cut by a contour line at x 21-22 ...
+    mask[26:30, 50:54] = True  # ... and a small one that is all contour
+    contour = np.zeros(mask.shape, np.float32)
+    contour[:, 21:23] = 1.0
+    contour[26:30, 50:54] = 1.0
+    contour[8:24, 10:12] = 1.0  # isolates a 2 px wide seed strip at x 8-9 (32 px)
+    labels = label_instances(mask, "contour", contour=contour)
+    assert len(np.unique(labels[mask])) == 4  # strip, left part, right part, all-contour object
+    labels = label_instances(mask, "contour", contour=contour, min_seed_size=40)
+    assert len(np.unique(labels[mask])) == 3 and (labels[mask] > 0).all()
+    assert labels[16, 8] == labels[16, 15]  # the strip's pixels joined the left part
+
+
+def test_foreground_of_a_contour_model_is_one_minus_background():
+    # 3-class softmax (background, interior, contour): two squares joined by a bridge, the
+    # bridge and the squares' rims predicted as contour
+    prob = np.zeros((32, 64, 3), np.float32)
+    prob[..., 0] = 1.0
+    objects = np.zeros((32, 64), bool)
+    objects[8:24, 8:30] = objects[8:24, 34:56] = objects[14:18, 30:34] = True
+    rim = objects & ~np.pad(objects[1:-1, 1:-1], 1) | (objects & (np.abs(np.arange(64) - 31.5) < 4))
+    prob[objects] = [0.1, 0.9, 0.0]
+    prob[rim] = [0.1, 0.2, 0.7]
+    options = PostprocessOptions(threshold_method="fixed", threshold=0.5, background_channel=0,
+                                 contour_channel=2, instance_method="contour")
+    assert np.allclose(foreground_map(prob, options), 1.0 - prob[..., 0])
+    assert options.smoothing_channel == 0
+    fg, _, mask, labels = postprocess(prob, options)
+    assert (mask == objects).all()  # the contour class counts as foreground
+    assert labels.max() == 2 and labels[16, 10] != labels[16, 50]
+    # the last channel (contour) as foreground would lose the interiors
+    last = postprocess(prob, PostprocessOptions(threshold_method="fixed", threshold=0.5))[2]
+    assert last.sum() == rim.sum()
 
 
 def test_postprocess_pipeline_from_config_section():

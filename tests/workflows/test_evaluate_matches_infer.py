@@ -113,3 +113,37 @@ def test_tuning_never_sees_the_scored_images(trained):
                        split="val")["summary"]
     assert summary["tuning"]["status"].startswith("skipped") and summary["num_images"] == 1
     assert not (run_dir / "threshold.json").exists()
+
+
+def test_contour_model_is_scored_as_binary_foreground_like_infer_writes(tmp_path):
+    """A 3-class contour-target run: foreground = 1 - background, contours split objects, the
+    threshold is tuned on validation images, and evaluate scores infer's files exactly."""
+    make_demo_data(tmp_path / "data", num_train=6, num_test=2, size=48)
+    (tmp_path / "project.config").write_text(CONFIG)
+    overrides = TINY + [
+        "generator.target_type=contours", "model.num_classes=3", "model.loss=sparse_cce",
+        "model.metrics=[]", "segmentation.instance_method=contour",
+        "train.val_image_datapath=./data/train/images", "train.val_mask_datapath=./data/train/masks",
+        "eval.optimise_threshold=True", "eval.threshold_metric=f1_50", "eval.min_size_grid=[0, 5]",
+    ]
+    cfg = load_config(tmp_path / "project.config", overrides)
+    run_dir = train(cfg)
+    result = evaluate(cfg, run=run_dir)
+    assert result["summary"]["tuning"]["status"] == "optimised"
+    stored = json.loads((run_dir / "threshold.json").read_text())
+    assert result["summary"]["threshold"] == stored["threshold"]
+    infer(cfg, run=run_dir, output_dir=tmp_path / "predictions")
+    rows = _csv_rows(result["output_dir"])
+    assert sorted(rows) == ["nuclei_000", "nuclei_001"]
+    for name, row in rows.items():
+        prob = read_image(tmp_path / "predictions" / f"{name}_prob.tif")
+        mask = read_image(tmp_path / "predictions" / f"{name}_mask.tif") > 0
+        labels = read_image(tmp_path / "predictions" / f"{name}_labels.tif")
+        assert prob.shape == (3, 48, 48)  # the ImageJ TIFF holds channels first
+        # infer's mask is the foreground 1 - background above the tuned threshold
+        foreground = 1.0 - prob[0] > stored["threshold"]
+        assert (mask <= foreground).all() and "iou" in row and "f1_50" in row
+        true = read_mask(tmp_path / "data" / "test" / "masks" / f"{name}.tif")
+        expected = {**label_scores(mask, true), **instance_scores(labels, true_objects(true))}
+        for key, value in expected.items():
+            assert float(row[key]) == value, (name, key)

@@ -11,6 +11,7 @@ Typical use (what `dl_suite.workflows.evaluate` does)::
 """
 
 from dl_suite.evaluation.classical import gaussian_otsu  # noqa: F401
+from dl_suite.evaluation.errors import CAUSES, instance_errors  # noqa: F401
 from dl_suite.evaluation.instance import (  # noqa: F401
     DEFAULT_IOU_THRESHOLDS,
     instance_labels,

@@ -29,7 +29,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout
 
-PLAIN = {  # a plain Keras U-Net: no augmentation, plain BCE, no weight map, no LR schedule
+PLAIN = {  # a plain Keras U-Net: 1-class targets, no augmentation, plain BCE, no weight map,
+    # no LR schedule
+    "generator.target_type": "segmentation", "model.num_classes": "1",
     "generator.augmentation": "False", "generator.weight_map": "none", "model.loss": "bce",
     "train.learning_rate_reducer": "False", "tiledinfer.tta": "none",
     "eval.min_size_grid": "[0]", "segmentation.instance_method": "connected",

@@ -42,21 +42,17 @@ def test_train_evaluate_infer_on_synthetic_data(tiny_project):
     assert infer(cfg, run=run_dir)["skipped"] == 2
 
 
-def test_second_run_never_touches_the_first(tiny_project):
-    cfg = load_config(tiny_project / "project.config", TINY)
-    first = train(cfg)
-    before = {p.name: p.stat().st_mtime_ns for p in first.iterdir() if p.is_file()}
-    second = train(cfg)
-    assert second.name == "run-002"
-    after = {p.name: p.stat().st_mtime_ns for p in first.iterdir() if p.is_file()}
-    assert before == after
-
-
-def test_same_seed_same_weights(tiny_project):
+def test_same_seed_same_weights_and_the_second_run_never_touches_the_first(tiny_project):
     import keras
 
     cfg = load_config(tiny_project / "project.config", TINY + ["train.deterministic=True"])
-    weights = [keras.saving.load_model(train(cfg) / "model_last.keras", compile=False).get_weights()
-               for _ in range(2)]
+    first = train(cfg)
+    before = {p.name: p.stat().st_mtime_ns for p in first.iterdir() if p.is_file()}
+    second = train(cfg)
+    assert (first.name, second.name) == ("run-001", "run-002")
+    after = {p.name: p.stat().st_mtime_ns for p in first.iterdir() if p.is_file()}
+    assert before == after
+    weights = [keras.saving.load_model(run / "model_last.keras", compile=False).get_weights()
+               for run in (first, second)]
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

@@ -47,7 +47,11 @@ def main(argv=None):
         if not masks:
             raise SystemExit(f"No true mask {name}.* in {args.true_dir}.")
         true = true_objects(read_mask(masks[0], threshold=args.mask_threshold), args.connectivity)
-        counts = instance_errors(read_image(path), true, tiny=args.tiny)
+        pred = read_image(path)
+        if pred.shape != true.shape:
+            raise SystemExit(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
+                             f"{masks[0].name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
+        counts = instance_errors(pred, true, tiny=args.tiny)
         total = {k: total[k] + counts[k] for k in COLUMNS}
         print(f"| {name} | " + " | ".join(str(counts[k]) for k in COLUMNS) + f" | {_f1(counts):.3f} |")
     print("| total | " + " | ".join(str(total[k]) for k in COLUMNS) + f" | {_f1(total):.3f} |")

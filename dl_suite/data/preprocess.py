@@ -8,6 +8,7 @@ import numpy as np
 
 from dl_suite.data.legacy_filters import apply_image_filters, apply_mask_filters
 from dl_suite.data.normalization import normalize
+from dl_suite.data.targets import uses_contour_targets
 from dl_suite.errors import DataError
 
 # [image] keys passed to the normaliser (each method takes the ones it uses).
@@ -126,7 +127,7 @@ def prepare_mask(mask, cfg, path="mask"):
     num_classes = cfg["model"]["num_classes"]
     if cfg["mask"]["binarize"]:
         return (mask > 0).astype(np.uint8)
-    if num_classes == 1 or _contour_targets(cfg):
+    if num_classes == 1 or uses_contour_targets(cfg):
         return mask.astype(np.int32)
     if mask.max(initial=0) >= num_classes:
         raise DataError(
@@ -134,13 +135,6 @@ def prepare_mask(mask, cfg, path="mask"):
             f"allows 0..{num_classes - 1}. Fix the mask, raise num_classes, or set mask.binarize = True."
         )
     return mask.astype(np.int32)
-
-
-def _contour_targets(cfg):
-    from dl_suite.data.targets import resolve_target_type
-
-    target_type = (cfg.get("generator") or {}).get("target_type", "segmentation")
-    return resolve_target_type(target_type, cfg["model"]["num_classes"]) == "contours"
 
 
 def pad_to_multiple(image, multiple, mode="reflect"):

@@ -75,6 +75,14 @@ def resolve_target_type(target_type, num_classes=1):
     return TARGETS.canonical(name)
 
 
+def uses_contour_targets(cfg):
+    """Whether a (run's) config trains on 3-class contour targets (background, interior, contour)."""
+    generator = (cfg or {}).get("generator") or {}
+    model = (cfg or {}).get("model") or {}
+    return resolve_target_type(generator.get("target_type", "segmentation"),
+                               model.get("num_classes", 1)) == "contours"
+
+
 CONTOUR_CLASSES = 3
 
 

@@ -148,6 +148,22 @@ def distance_watershed(mask, *, min_distance=5, **_):
     return watershed(-distance, markers, mask=mask)
 
 
+def grow_seeds(surface, seeds, mask, min_seed_size=0):
+    """Watershed of `surface` from labelled `seeds` over `mask`; seeds smaller than
+    `min_seed_size` pixels are dropped first, and mask objects left without a seed keep one
+    label each (8-connected)."""
+    from skimage.segmentation import watershed
+
+    if min_seed_size:
+        small = np.bincount(seeds.ravel()) < int(min_seed_size)
+        small[0] = False
+        seeds[small[seeds]] = 0
+    labels = watershed(surface, seeds, mask=mask)
+    unseeded, _ = ndi.label(mask & (labels == 0), structure=np.ones((3, 3)))
+    labels[unseeded > 0] = unseeded[unseeded > 0] + labels.max()
+    return labels
+
+
 @INSTANCE_METHODS.register("seeded_watershed")
 def seeded_watershed(mask, *, prob=None, seed_threshold=0.9, min_seed_size=0, **_):
     """Splits objects joined through weak gaps: watershed of the probability map from seeds.
@@ -162,21 +178,11 @@ def seeded_watershed(mask, *, prob=None, seed_threshold=0.9, min_seed_size=0, **
         seed_threshold: probability a seed pixel must exceed (above the mask's threshold).
         min_seed_size: smaller seeds are dropped (specks would split an object).
     """
-    from skimage.segmentation import watershed
-
     if prob is None:
         raise ValueError("instance_method 'seeded_watershed' needs the probability map.")
     prob = np.asarray(prob, np.float32)
     seeds, _ = ndi.label(mask & (prob > seed_threshold))
-    if min_seed_size:
-        sizes = np.bincount(seeds.ravel())
-        small = sizes < min_seed_size
-        small[0] = False
-        seeds[small[seeds]] = 0
-    labels = watershed(-prob, seeds, mask=mask)
-    unseeded, _ = ndi.label(mask & (labels == 0), structure=np.ones((3, 3)))
-    labels[unseeded > 0] = unseeded[unseeded > 0] + labels.max()
-    return labels
+    return grow_seeds(-prob, seeds, mask, min_seed_size)
 
 
 def touching_pixels(labels):
@@ -202,8 +208,6 @@ def contour_watershed(mask, *, contour=None, contour_threshold=0.5, min_seed_siz
         min_seed_size: seeds smaller than this many pixels are dropped (their pixels go to the
             neighbouring seeds), so specks between contours do not split an object.
     """
-    from skimage.segmentation import watershed
-
     if contour is None:
         raise ValueError(
             "instance_method 'contour' needs a contour channel, but the model has one output "
@@ -211,14 +215,7 @@ def contour_watershed(mask, *, contour=None, contour_threshold=0.5, min_seed_siz
             "output, or use instance_method = 'watershed'."
         )
     seeds, _ = ndi.label(mask & (np.asarray(contour) <= contour_threshold), structure=np.ones((3, 3)))
-    if min_seed_size:
-        small = np.bincount(seeds.ravel()) < int(min_seed_size)
-        small[0] = False
-        seeds[small[seeds]] = 0
-    labels = watershed(np.asarray(contour, np.float32), seeds, mask=mask)
-    unseeded, _ = ndi.label(mask & (labels == 0), structure=np.ones((3, 3)))
-    labels[unseeded > 0] = unseeded[unseeded > 0] + labels.max()
-    return labels
+    return grow_seeds(np.asarray(contour, np.float32), seeds, mask, min_seed_size)
 
 
 def label_instances(mask, method="connected", **kwargs):

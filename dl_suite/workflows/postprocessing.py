@@ -53,21 +53,13 @@ def stored_tuning(run_dir):
     return read_threshold_file(run_dir) if run_dir is not None else None
 
 
-def contour_target_run(run_cfg):
-    """Whether the run was trained on 3-class contour targets (background, interior, contour)."""
-    from dl_suite.data.targets import resolve_target_type
-
-    generator = (run_cfg or {}).get("generator") or {}
-    model = (run_cfg or {}).get("model") or {}
-    return resolve_target_type(generator.get("target_type", "segmentation"),
-                               model.get("num_classes", 1)) == "contours"
-
-
 def output_channels(options, run_cfg):
     """`options` with the channel roles of the run's outputs filled in: a contour-target run's
     foreground is 1 - background (channel 0) and its contours are channel 2, unless the config
     names other channels (background_channel, or a foreground_channel other than -1)."""
-    if not contour_target_run(run_cfg):
+    from dl_suite.data.targets import uses_contour_targets
+
+    if not uses_contour_targets(run_cfg):
         return options
     if options.background_channel is None and options.foreground_channel == -1:
         options = replace(options, background_channel=0)

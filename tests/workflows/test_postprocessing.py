@@ -1,5 +1,6 @@
 from dl_suite.inference.postprocess import PostprocessOptions
-from dl_suite.workflows.postprocessing import contour_target_run, output_channels
+from dl_suite.data.targets import uses_contour_targets as contour_target_run
+from dl_suite.workflows.postprocessing import output_channels
 
 
 def _run_cfg(target_type, num_classes):

@@ -36,6 +36,7 @@ from dl_suite.evaluation.scorecard import (  # noqa: F401
 )
 from dl_suite.evaluation.threshold import (  # noqa: F401
     THRESHOLD_METRICS,
+    best_grid_row,
     load_threshold,
     optimise_threshold,
     read_threshold_file,

@@ -56,6 +56,36 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
     )
 
 
+def best_grid_row(grid, tolerance=1e-9):
+    """The best [threshold, min_size, score] row of a grid, and how many rows tie with it.
+
+    Counted metrics such as F1 on a few validation objects often tie over a range of
+    thresholds. Among tied rows the choice is the middle of the widest plateau (a run of
+    consecutive tied thresholds at one minimum size), where a small shift of the probabilities
+    changes nothing, not its edge next to a drop. Equal plateaus: the first (smallest minimum
+    size, lowest thresholds); an even plateau: its lower middle.
+
+    Args:
+        grid: list of [threshold, min_size, score], thresholds ascending within a min size.
+        tolerance: scores this close to the best count as tied.
+
+    Returns:
+        (row, number of rows tied at the best score)
+    """
+    top = max(row[2] for row in grid)
+    plateaus, tied = [], 0
+    for i, row in enumerate(grid):
+        if row[2] < top - tolerance:
+            continue
+        tied += 1
+        if plateaus and plateaus[-1][-1] == i - 1 and grid[i - 1][1] == row[1]:
+            plateaus[-1].append(i)
+        else:
+            plateaus.append([i])
+    widest = max(plateaus, key=len)  # first of the widest
+    return grid[widest[(len(widest) - 1) // 2]], tied
+
+
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
                        segment=None, true_labels=None, connectivity=1, names=None):
     """Grid search for the (threshold, min_size) that maximises the mean `metric` over images.
@@ -78,7 +108,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     Returns:
         dict: `threshold`, `min_size`, `metric`, `score` (best mean), `default_score` (at
         threshold 0.5 and the first min size, for comparison), `grid` (list of
-        [threshold, min_size, mean score]), `num_images`, `images`.
+        [threshold, min_size, mean score]), `tied` (rows at the best score; ties are broken
+        by `best_grid_row`), `num_images`, `images`.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -109,9 +140,9 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         return float(np.mean(scores))
 
     grid = [[float(t), int(m), mean_score(t, m)] for m in min_sizes for t in thresholds]
-    best = max(grid, key=lambda row: row[2])
+    best, tied = best_grid_row(grid)
     result = {"metric": metric, "threshold": best[0], "min_size": best[1], "score": best[2],
-              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid,
+              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid, "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
     logger.info("Best %s %.4f at threshold %.2f, min size %d (%.4f at 0.5).",
                 metric, best[2], best[0], best[1], result["default_score"])

@@ -50,6 +50,27 @@ def preprocessing(image_section):
     )
 
 
+def channel_names(classes, background_channel=None, contour_channel=None):
+    """Output channel names: `class<i>`, or the roles of a contour-target run (background,
+    interior, contour), whose foreground is 1 - background."""
+    names = [f"class{i}" for i in range(classes)]
+    if background_channel is None:
+        return names
+    roles = {background_channel % classes: "background"}
+    if contour_channel is not None:
+        roles[contour_channel % classes] = "contour"
+    return [roles.get(i, "interior" if len(roles) == 2 and classes == 3 else name)
+            for i, name in enumerate(names)]
+
+
+def foreground_note(names, background_channel, threshold):
+    """The README/description sentence on how dl-suite turns class probabilities into its mask."""
+    rule = f"1 - channel {background_channel % len(names)} (`{names[background_channel % len(names)]}`)"
+    at = "per image (no fixed threshold)" if threshold is None else f"above {threshold:g}"
+    return (f"dl-suite's foreground is {rule}: the sum of the object classes; its mask is that "
+            f"foreground {at}")
+
+
 def postprocessing(activation, threshold):
     """(steps, note): the final activation (and the threshold for one sigmoid channel).
 
@@ -79,8 +100,10 @@ def space_axes(size, step):
     return axes
 
 
-def tensors(*, channels, classes, size, step, pre, post, data_range):
-    """(inputs, outputs) descriptions in the native order (batch, y, x, channel)."""
+def tensors(*, channels, classes, size, step, pre, post, data_range, names=None,
+            description="per-pixel output after postprocessing"):
+    """(inputs, outputs) descriptions in the native order (batch, y, x, channel); `names`:
+    the output channel names (default `class<i>`)."""
     inputs = [{
         "id": INPUT_ID,
         "description": "image, channels last, raw intensities (preprocessing normalises them)",
@@ -95,10 +118,10 @@ def tensors(*, channels, classes, size, step, pre, post, data_range):
     for axis_id in ("y", "x"):
         out_axes.append({"type": "space", "id": axis_id,
                          "size": {"tensor_id": INPUT_ID, "axis_id": axis_id}})
-    out_axes.append({"type": "channel", "channel_names": [f"class{i}" for i in range(classes)]})
+    out_axes.append({"type": "channel", "channel_names": list(names or channel_names(classes))})
     outputs = [{
         "id": OUTPUT_ID,
-        "description": "per-pixel output after postprocessing",
+        "description": description,
         "axes": out_axes,
         "test_tensor": {"source": "test_output.npy"},
         "sample_tensor": {"source": "sample_output.tif"},

@@ -43,11 +43,12 @@ def split_activation(model):
     return keras.Model(model.inputs, logits, name=f"{model.name}_logits"), name
 
 
-def run_threshold(cfg, run_dir):
-    """The run's fixed threshold (stored optimum, infer.threshold or 0.5), or None (Otsu)."""
+def run_threshold(cfg, run_dir, segment=None):
+    """The run's fixed threshold (stored optimum, infer.threshold or 0.5), or None (Otsu);
+    `segment`: the run's `RunPostprocess` when already made."""
     from dl_suite.workflows.postprocessing import run_postprocess
 
-    segment = run_postprocess(cfg, run_dir)
+    segment = segment or run_postprocess(cfg, run_dir)
     method = segment.options.threshold_method
     if method == "run":
         if segment.run_threshold is not None:
@@ -145,7 +146,7 @@ def _custom_layers(model):
     return sorted({type(l).__name__ for l in model.layers if not type(l).__module__.startswith("keras")})
 
 
-def _readme(*, name, cfg, pre_note, post_note, checks, custom, threshold, texts):
+def _readme(*, name, cfg, pre_note, post_note, checks, custom, threshold, texts, foreground=None):
     custom_note = (f"The network uses dl-suite layers ({', '.join(custom)}): loading `model.keras` "
                    "needs `pip install dl-suite` (it registers them); the SavedModel needs nothing."
                    if custom else "The network uses built-in Keras layers only.")
@@ -158,6 +159,7 @@ def _readme(*, name, cfg, pre_note, post_note, checks, custom, threshold, texts)
         "- Input `raw`: (batch, y, x, channel), raw intensities as float32.",
         f"- Preprocessing: {pre_note}.",
         f"- Output `probability`: (batch, y, x, class); postprocessing: {post_note}.",
+        *([f"- {foreground}."] if foreground else []),
         ("- dl-suite's own `infer` additionally applies the run's mask clean-up (minimum object "
          "size, hole filling, instance labels); those steps have no bioimage.io equivalent."),
         f"- {custom_note}", "",
@@ -219,8 +221,14 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     logits_model, activation = split_activation(free)
     if activation is None:
         activation = "linear"
-    threshold = run_threshold(cfg, run_dir) if activation == "sigmoid" and cfg["model"]["num_classes"] == 1 else None
-    post, post_note = rdf_lib.postprocessing(activation, threshold)
+    from dl_suite.workflows.postprocessing import run_postprocess
+
+    segment = run_postprocess(cfg, run_dir)
+    background = segment.options.background_channel if activation == "softmax" else None
+    binary = activation == "sigmoid" and cfg["model"]["num_classes"] == 1
+    # a contour-target run's threshold applies to 1 - background: stated, not a binarize step
+    threshold = run_threshold(cfg, run_dir, segment) if binary or background is not None else None
+    post, post_note = rdf_lib.postprocessing(activation, threshold if binary else None)
     fixed = free.inputs[0].shape[1] is not None
     size = tuple(int(s) for s in free.inputs[0].shape[1:3]) if fixed else (-(-16 // multiple) * multiple,) * 2
     step = None if fixed else multiple
@@ -230,11 +238,17 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     name = f"dl-suite {cfg['model']['name']} {Path(run_dir).name}"
     classes = int(expected.shape[-1])
     data_range = (0.0, 1.0) if activation in ("sigmoid", "softmax") else (None, None)
-    inputs, outputs = rdf_lib.tensors(channels=int(raw.shape[-1]), classes=classes, size=size,
-                                      step=step, pre=pre, post=post, data_range=data_range)
+    names = rdf_lib.channel_names(classes, background, segment.options.contour_channel)
+    foreground = None if background is None else rdf_lib.foreground_note(names, background, threshold)
+    inputs, outputs = rdf_lib.tensors(
+        channels=int(raw.shape[-1]), classes=classes, size=size, step=step, pre=pre, post=post,
+        data_range=data_range, names=names,
+        description=("per-pixel class probabilities; dl-suite's foreground = 1 - background"
+                     if foreground else "per-pixel output after postprocessing"))
     tf_version = versions.get("tensorflow") or versions.get("tensorflow-cpu")
     dl_config = {"run": Path(run_dir).name, "model": cfg["model"]["name"],
                  "last_activation": activation, "threshold": threshold,
+                 **({"foreground": f"1 - channel {background % classes}"} if foreground else {}),
                  "input_multiple": multiple, **provenance_summary(texts)}
     rdf = rdf_lib.model_rdf(
         name=name[:64], description=(f"{cfg['model']['name']} segmentation model trained with "
@@ -258,7 +272,8 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
             write_text(staging / file_name, text)
         write_text(staging / "README.md", _readme(
             name=name, cfg=cfg, pre_note=_pre_note(pre), post_note=post_note, checks=checks,
-            custom=_custom_layers(logits_model), threshold=threshold, texts=texts))
+            custom=_custom_layers(logits_model), threshold=threshold, texts=texts,
+            foreground=foreground))
         bio.write_yaml(staging / "rdf.yaml", rdf)
         bio.package_zip(staging, tmp_zip)
     move_into_place(tmp_zip, out)

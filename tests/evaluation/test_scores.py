@@ -8,7 +8,7 @@ from skimage.metrics import variation_of_information
 
 from dl_suite.config import schema
 from dl_suite.evaluation import (
-    THRESHOLD_METRICS, class_map, evaluate_images, instance_labels, instance_scores, isbi_scores,
+    THRESHOLD_METRICS, best_grid_row, class_map, evaluate_images, instance_labels, instance_scores, isbi_scores,
     load_threshold, optimise_threshold, overlay, pixel_scores, read_threshold_file,
     save_threshold, true_objects, write_report,
 )
@@ -106,6 +106,23 @@ def test_optimise_threshold_finds_shifted_optimum(tmp_path):
     assert load_threshold(tmp_path / "none", default=0.4) == (0.4, 0)
     with pytest.raises(ValueError, match="threshold_metric"):
         optimise_threshold(probs, trues, "dise")
+
+
+def test_tied_thresholds_resolve_to_the_middle_of_the_plateau():
+    # scores by threshold at min size 0: a plateau 0.3-0.5 whose left edge sits by a drop
+    grid = [[0.1, 0, 0.5], [0.2, 0, 0.6], [0.3, 0, 0.9], [0.4, 0, 0.9], [0.5, 0, 0.9],
+            [0.6, 0, 0.8], [0.1, 5, 0.9], [0.2, 5, 0.1]]
+    # (0.1, 5) ties too, but its neighbourhood (0.9 + 0.1) / 2 is worse; 0.4's is 0.9
+    assert best_grid_row(grid) == ([0.4, 0, 0.9], 4)
+    assert best_grid_row([[0.5, 0, 0.7], [0.6, 0, 0.8]]) == ([0.6, 0, 0.8], 1)
+
+    true = np.zeros((16, 16), bool)
+    true[4:12, 4:12] = True
+    prob = np.where(true, 0.75, 0.05)  # every threshold in 0.1-0.7 segments it exactly
+    segment = lambda p, t, m: (p > t, None)  # noqa: E731 - plain thresholding
+    result = optimise_threshold([prob], [true], "dice", thresholds=(0.1, 0.3, 0.5, 0.7, 0.9),
+                                segment=segment)
+    assert (result["threshold"], result["tied"]) == (0.3, 4)  # first was 0.1: a plateau edge
 
 
 def test_touching_instances_are_two_objects():

@@ -19,10 +19,12 @@ from dl_suite.workflows.infer import infer
 from tests.workflows.conftest import CONFIG, TINY
 
 AUTHORS = [{"name": "Test Author", "github_user": "dl-suite-test-user"}]
-ARCHITECTURES = {"unet": ["model.num_layers=2"], "attention_unet": ["model.num_layers=2"]}
+ARCHITECTURES = {"unet": ["model.num_layers=2"], "attention_unet": ["model.num_layers=2"],
+                 "unet_contours": ["model.num_layers=2", "model.num_classes=3",
+                                   "generator.target_type=contours"]}
 
 
-def _finished_run(root, name):
+def _finished_run(root, name, model=None):
     """A run folder as `train` leaves it (config, provenance, model, status complete), with the
     model saved untrained: fitting would only add time (train itself is tested elsewhere)."""
     from dl_suite.callbacks import set_global_seed
@@ -30,7 +32,7 @@ def _finished_run(root, name):
     from dl_suite.workflows.train import _start_run, build_compiled_model, patch_size
 
     make_demo_data(root / "data", num_train=4, num_test=2, size=48)
-    (root / "project.config").write_text(CONFIG.replace('model = "unet"', f'model = "{name}"'))
+    (root / "project.config").write_text(CONFIG.replace('model = "unet"', f'model = "{model or name}"'))
     cfg = load_config(root / "project.config", TINY + ARCHITECTURES[name])
     set_global_seed(0)
     run_dir = _start_run(cfg)
@@ -224,3 +226,31 @@ def test_a_package_not_made_by_dl_suite_is_refused_as_run(tmp_path):
             opened_run(None, tmp_path / "other.zip"):
         pass
 
+
+
+def test_contour_target_package_names_its_channels_and_foreground(tmp_path_factory):
+    """A contour-target run (background, interior, contour) exports class probabilities whose
+    channels are named, and states dl-suite's rule: foreground = 1 - background, at the run's
+    threshold."""
+    pytest.importorskip("bioimageio.core")
+    import yaml
+
+    from dl_suite.evaluation import save_threshold
+
+    root = tmp_path_factory.mktemp("contours")
+    _, run_dir = _finished_run(root, "unet_contours", model="unet")
+    save_threshold(run_dir, {"metric": "dice", "threshold": 0.35, "min_size": 0})
+    result = export(run_dir, "bioimageio", authors=AUTHORS)
+    assert result["status"] == "valid-format" and result["warnings"] == []
+    with zipfile.ZipFile(result["path"]) as zf:
+        rdf = yaml.safe_load(zf.read("rdf.yaml"))
+        readme = zf.read("README.md").decode()
+        test_out = np.load(zf.open("test_output.npy"))
+    output = rdf["outputs"][0]
+    assert output["axes"][-1]["channel_names"] == ["background", "interior", "contour"]
+    assert "binarize" not in [p["id"] for p in output["postprocessing"]]
+    assert output["postprocessing"][0]["id"] == "softmax"
+    assert rdf["config"]["dl_suite"]["foreground"] == "1 - channel 0"
+    assert rdf["config"]["dl_suite"]["threshold"] == 0.35
+    assert "1 - channel 0 (`background`)" in readme and "above 0.35" in readme
+    assert test_out.shape[-1] == 3 and np.allclose(test_out.sum(axis=-1), 1, atol=1e-5)

@@ -194,28 +194,19 @@ def classical_row(project_dir, sigma=2.0, min_size=30):
 
 def harsh_isbi(pred_dir, true_dir):
     """1 - adapted Rand error (skimage, true label 0 ignored) between the 4-connected
-    components of predicted and true cell interiors, no thinning; pooled over the images
-    (side by side) and per image. Predictions: infer's `<name>_mask.tif` files."""
-    from skimage.measure import label
-    from skimage.metrics import adapted_rand_error
-
+    components of predicted and true cell interiors, no thinning (`v_rand_cc` of
+    `dl_suite.evaluation.isbi`); pooled over the images (pairs within each image) and per
+    image. Predictions: infer's `<name>_mask.tif` files."""
+    from dl_suite.evaluation.isbi import adapted_rand, components_table
     from dl_suite.io import read_image, read_mask
 
-    trues, preds, per_image = [], [], {}
+    tables, per_image = [], {}
     for true_path in sorted(Path(true_dir).iterdir()):
-        true = label(np.asarray(read_mask(true_path, threshold=128)) > 0, connectivity=1)
-        pred_mask = np.asarray(read_image(Path(pred_dir) / f"{true_path.stem}_mask.tif"))
-        pred = label(np.squeeze(pred_mask) > 0, connectivity=1)
-        per_image[true_path.stem] = 1.0 - adapted_rand_error(true, pred)[0]
-        trues.append(true)
-        preds.append(pred)
-    offset_t = offset_p = 0
-    for i in range(len(trues)):  # distinct ids per image: no segment spans two images
-        trues[i] = np.where(trues[i] > 0, trues[i] + offset_t, 0)
-        preds[i] = np.where(preds[i] > 0, preds[i] + offset_p, 0)
-        offset_t, offset_p = trues[i].max(), preds[i].max()
-    pooled = 1.0 - adapted_rand_error(np.hstack(trues), np.hstack(preds))[0]
-    return pooled, per_image
+        true = np.asarray(read_mask(true_path, threshold=128)) > 0
+        pred = np.squeeze(np.asarray(read_image(Path(pred_dir) / f"{true_path.stem}_mask.tif"))) > 0
+        tables.append(components_table(pred, true))
+        per_image[true_path.stem] = adapted_rand(tables[-1:])
+    return adapted_rand(tables), per_image
 
 
 def markdown(rows):

@@ -3,7 +3,8 @@
 from dl_suite.cli.common import add_config_arguments, load, say
 
 # The numbers printed on the terminal; every score is in evaluation.csv and summary.json.
-HEADLINE = ("dice", "iou", "precision", "recall", "pixel_accuracy", "v_rand", "v_info", "ap_50", "pq")
+HEADLINE = ("dice", "iou", "precision", "recall", "pixel_accuracy", "v_rand", "v_info", "v_rand_cc",
+            "ap_50", "pq")
 
 
 def add_parser(subparsers):
@@ -22,7 +23,7 @@ def run(args):
     mean = dict(result["summary"]["mean"])
     isbi = result["summary"].get("isbi")
     if isbi:  # V_Rand / V_Info pooled over the whole set (the ISBI convention), not image means
-        mean.update(v_rand=isbi["v_rand"], v_info=isbi["v_info"])
+        mean.update(v_rand=isbi["v_rand"], v_info=isbi["v_info"], v_rand_cc=isbi["v_rand_cc"])
     shown = [k for k in HEADLINE if isinstance(mean.get(k), float)]
     say(f"Evaluated {result['summary']['num_images']} images (threshold {result['summary']['threshold']:.3f}): "
         + ", ".join(f"{k} {mean[k]:.4f}" for k in shown))

@@ -10,7 +10,7 @@ from dl_suite.evaluation.scorecard import mean_row
 from dl_suite.io import write_image, write_text
 
 REPORT_COLUMNS = ("dice", "iou", "precision", "recall", "f1", "pixel_accuracy",
-                  "ap_50", "ap_mean", "pq", "v_rand", "v_info")
+                  "ap_50", "ap_mean", "pq", "v_rand", "v_info", "v_rand_cc")
 
 
 def overlay(image, true, pred, alpha=0.5):
@@ -68,7 +68,9 @@ def _markdown(rows, summary, overlay_files, title):
         lines += ["", "## ISBI 2012 at the run's threshold", ""]
         lines += _table(["metric", "pooled over images", "mean over images"],
                         [["V_Rand", isbi["v_rand"], isbi["v_rand_mean"]],
-                         ["V_Info", isbi["v_info"], isbi["v_info_mean"]]])
+                         ["V_Info", isbi["v_info"], isbi["v_info_mean"]],
+                         ["V_Rand of 4-connected components, no thinning (harsher)",
+                          isbi["v_rand_cc"], isbi["v_rand_cc_mean"]]])
         if "oracle" in isbi:
             oracle = isbi["oracle"]
             lines += ["", "Oracle (threshold chosen with these images' own ground truth, an "

@@ -83,7 +83,9 @@ def render_html(rows, summary, overlay_files, *, title, columns, mean, history=N
     if "isbi" in summary:
         data = summary["isbi"]
         isbi = {"rows": [["V_Rand", _text(data["v_rand"]), _text(data["v_rand_mean"])],
-                         ["V_Info", _text(data["v_info"]), _text(data["v_info_mean"])]],
+                         ["V_Info", _text(data["v_info"]), _text(data["v_info_mean"])],
+                         ["V_Rand of 4-connected components, no thinning (harsher)",
+                          _text(data["v_rand_cc"]), _text(data["v_rand_cc_mean"])]],
                 "oracle": ""}
         if "oracle" in data:
             oracle = data["oracle"]

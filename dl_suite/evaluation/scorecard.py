@@ -12,7 +12,7 @@ from dl_suite.evaluation.instance import (
     instance_scores,
     true_objects,
 )
-from dl_suite.evaluation.isbi import isbi_table, scores_from_tables
+from dl_suite.evaluation.isbi import adapted_rand, components_table, isbi_table, scores_from_tables
 from dl_suite.evaluation.pixel import label_scores
 
 SCORE_FAMILIES = ("pixel", "instance", "isbi")
@@ -55,7 +55,8 @@ def evaluate_images(
     Returns:
         (rows, summary): rows is a list of dicts (one per image, key `image` first);
         summary has `num_images`, `mean` (per numeric column) and, with "isbi", `isbi`
-        (pooled V_Rand / V_Info over all images, their per-image means, and the oracle).
+        (pooled V_Rand / V_Info / v_rand_cc over all images, their per-image means, and the
+        oracle).
 
     Raises:
         ValueError: unknown score family or mismatched inputs.
@@ -69,7 +70,7 @@ def evaluate_images(
         raise ValueError(f"Received {len(masks)} predictions and {len(trues)} masks; "
                          "expected one prediction per mask.")
     names = list(names) if names is not None else [f"image_{i:03d}" for i in range(len(masks))]
-    rows, tables = [], []
+    rows, tables, harsh_tables = [], [], []
     for index, (mask, true) in enumerate(zip(masks, trues)):
         true = np.asarray(true)
         true = true[..., 0] if true.ndim == 3 else true
@@ -87,13 +88,17 @@ def evaluate_images(
                          else true_objects(true, connectivity, foreground_class))
             row.update(instance_scores(pred, reference, iou_thresholds))
         if "isbi" in scores:
-            table = isbi_table(mask, true)
+            table, harsh = isbi_table(mask, true), components_table(mask, true)
             tables.append(table)
+            harsh_tables.append(harsh)
             row["v_rand"], row["v_info"] = scores_from_tables([table])
+            row["v_rand_cc"] = adapted_rand([harsh])
         rows.append(row)
     summary = {"num_images": len(rows), "mean": mean_row(rows)}
     if "isbi" in scores:
         summary["isbi"] = _isbi_summary(tables, rows, trues, oracle_masks)
+        summary["isbi"]["v_rand_cc"] = adapted_rand(harsh_tables)
+        summary["isbi"]["v_rand_cc_mean"] = float(np.mean([r["v_rand_cc"] for r in rows])) if rows else 1.0
     return rows, summary
 
 

@@ -18,7 +18,7 @@ THRESHOLD_FILE = "threshold.json"
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
-ISBI_METRICS = ("v_rand", "v_info")
+ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc")
 THRESHOLD_METRICS = PIXEL_METRICS + INSTANCE_METRICS + ISBI_METRICS
 
 

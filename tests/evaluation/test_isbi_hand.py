@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dl_suite.evaluation import evaluate_images, isbi_scores, isbi_table
+from dl_suite.evaluation.isbi import components_table
 
 
 def _columns(membrane_column):
@@ -29,7 +30,7 @@ def test_isbi_six_by_six_by_hand():
     scores = isbi_scores(pred, true)
     assert scores["v_rand"] == pytest.approx(9 / 13, abs=1e-12)
     assert scores["v_info"] == pytest.approx(0.4325381, abs=1e-7)
-    assert isbi_scores(true, true) == {"v_rand": 1.0, "v_info": 1.0}
+    assert isbi_scores(true, true) == {"v_rand": 1.0, "v_info": 1.0, "v_rand_cc": 1.0}
 
 
 def test_isbi_pooled_over_images_by_hand():
@@ -65,4 +66,29 @@ def test_isbi_membrane_reaching_the_border_keeps_the_cells_apart():
     # The true skeleton is column 4 plus one pixel where it bends at the bottom (row 7,
     # column 3): left cell 32 - 1 = 31 px, right cell columns 5-7 = 24 px, both kept whole.
     np.testing.assert_array_equal(isbi_table(pred, true), [[31, 0], [0, 24]])
-    assert isbi_scores(pred, true) == {"v_rand": 1.0, "v_info": 1.0}
+    assert isbi_scores(pred, true) == {"v_rand": 1.0, "v_info": 1.0, "v_rand_cc": 1.0}
+
+
+def test_harsher_reading_by_hand_and_as_skimage_reads_it():
+    # The 6x6 example without thinning: true cells A = columns 0-1 (12 px), B = columns 3-5
+    # (18 px), column 2 not scored. Predicted 4-connected components: 1 = columns 0-3, 2 =
+    # column 5, and the predicted membrane (column 4, label 0) is a segment of its own.
+    # Table (rows A, B; columns 0, 1, 2): A = [0, 12, 0], B = [6, 6, 6]; N = 30 pixels.
+    #   Pairs without replacement (skimage): sum n^2 - N = 144 + 3 * 36 - 30 = 222; rows
+    #   144 + 324 - 30 = 438; columns 36 + 324 + 36 - 30 = 366;
+    #   v_rand_cc = 2 * 222 / (438 + 366) = 111 / 201 = 0.552 (thinned V_Rand: 9 / 13).
+    from skimage.measure import label
+    from skimage.metrics import adapted_rand_error
+
+    true, pred = _columns(2), _columns(4)
+    np.testing.assert_array_equal(components_table(pred, true), [[0, 12, 0], [6, 6, 6]])
+    assert isbi_scores(pred, true)["v_rand_cc"] == pytest.approx(111 / 201, abs=1e-12)
+    skimage_error = adapted_rand_error(label(true, connectivity=1), label(pred, connectivity=1))[0]
+    assert 1 - skimage_error == pytest.approx(111 / 201, abs=1e-12)
+    # Pooled over two copies: each image's predicted membrane is its own segment, so the
+    # pooled value equals the single image's (one membrane segment across both images would
+    # count 12^2 - 12 instead of 2 * (6^2 - 6) pairs: 888 / (876 + 804) = 0.529).
+    rows, summary = evaluate_images([pred > 0, pred > 0], [true, true], scores=("isbi",))
+    assert [r["v_rand_cc"] for r in rows] == pytest.approx([111 / 201, 111 / 201], abs=1e-12)
+    assert summary["isbi"]["v_rand_cc"] == pytest.approx(111 / 201, abs=1e-12)
+    assert summary["isbi"]["v_rand_cc_mean"] == pytest.approx(111 / 201, abs=1e-12)

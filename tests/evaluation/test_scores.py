@@ -80,7 +80,7 @@ def test_isbi_matches_pair_counting_and_skimage_vi():
     h_s, h_t = -(p * np.log(p)).sum(), -(q * np.log(q)).sum()
     assert v_info == pytest.approx((h_s - bits * np.log(2)) / (0.5 * (h_s + h_t)), rel=1e-9)
     perfect = isbi_scores(interior, interior.astype(np.uint8) * 255)
-    assert perfect == {"v_rand": pytest.approx(1.0), "v_info": pytest.approx(1.0)}
+    assert perfect == {"v_rand": pytest.approx(1.0), "v_info": pytest.approx(1.0), "v_rand_cc": 1.0}
 
 
 @pytest.mark.skipif(not ISBI.is_dir(), reason="shared ISBI data not available")

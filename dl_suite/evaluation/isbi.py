@@ -124,15 +124,21 @@ def isbi_table(pred_mask, true_interior):
     Raises:
         ValueError: the shapes differ.
     """
+    pred_mask, true_interior = _planes(pred_mask, true_interior)
+    true_labels = cells_from_interior(true_interior > 0)
+    pred_labels = cells_from_interior(pred_mask > 0, grow_into_borders=True)
+    return joint_table(true_labels, pred_labels)
+
+
+def _planes(pred_mask, true_interior):
+    """Both masks as 2D planes; ValueError when their shapes differ."""
     pred_mask, true_interior = _plane(pred_mask), _plane(true_interior)
     if pred_mask.shape != true_interior.shape:
         raise ValueError(
             f"Received a predicted mask of shape {pred_mask.shape} and a true mask of shape "
             f"{true_interior.shape}; expected equal shapes."
         )
-    true_labels = cells_from_interior(true_interior > 0)
-    pred_labels = cells_from_interior(pred_mask > 0, grow_into_borders=True)
-    return joint_table(true_labels, pred_labels)
+    return pred_mask, true_interior
 
 
 def isbi_scores(pred_mask, true_interior):
@@ -160,9 +166,7 @@ def components_table(pred_mask, true_interior):
     """The contingency table of the harsher reading (`v_rand_cc`, module docstring): 4-connected
     components of the true and predicted interiors, no thinning, true membrane not scored,
     predicted membrane one segment."""
-    pred_mask, true_interior = _plane(pred_mask), _plane(true_interior)
-    if pred_mask.shape != true_interior.shape:
-        isbi_table(pred_mask, true_interior)  # raises the shape error
+    pred_mask, true_interior = _planes(pred_mask, true_interior)
     true_labels = measure.label(np.asarray(true_interior) > 0, connectivity=1)
     pred_labels = measure.label(np.asarray(pred_mask) > 0, connectivity=1)
     return joint_table(true_labels, pred_labels)

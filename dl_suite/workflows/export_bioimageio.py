@@ -126,13 +126,16 @@ def _test_tensors(cfg, logits_model, activation, threshold, size, step):
     return best[1], best[2], best[3]
 
 
-def _cover(raw, prob, threshold):
-    """RGB uint8 (Y, 2X): the normalised image beside it with the mask tinted red."""
+def _cover(raw, prob, threshold, options):
+    """RGB uint8 (Y, 2X): the normalised image beside it with the mask tinted red (foreground
+    by infer's rule, `foreground_map` with the run's post-processing `options`)."""
+    from dl_suite.inference.postprocess import foreground_map
+
     grey = raw[0].mean(axis=-1)
     lo, hi = np.percentile(grey, [1, 99.8])
     grey = np.clip((grey - lo) / max(hi - lo, 1e-6), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
-    fg = prob[0, ..., 0] if prob.shape[-1] == 1 else 1.0 - prob[0, ..., 0]
+    fg = foreground_map(prob[0], options)
     mask = fg > (0.5 if threshold is None else threshold)
     tinted = rgb.copy()
     tinted[mask] = 0.5 * tinted[mask] + 0.5 * np.array([1.0, 0.1, 0.1])
@@ -267,7 +270,7 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
         bio.write_tensor_npy(staging / "test_output.npy", expected)
         bio.write_sample_tif(staging / "sample_input.tif", raw)
         bio.write_sample_tif(staging / "sample_output.tif", expected)
-        write_image(staging / "cover.png", _cover(raw, prob, threshold))
+        write_image(staging / "cover.png", _cover(raw, prob, threshold, segment.options))
         for file_name, text in texts.items():
             write_text(staging / file_name, text)
         write_text(staging / "README.md", _readme(

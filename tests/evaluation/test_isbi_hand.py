@@ -82,6 +82,8 @@ def test_harsher_reading_by_hand_and_as_skimage_reads_it():
 
     true, pred = _columns(2), _columns(4)
     np.testing.assert_array_equal(components_table(pred, true), [[0, 12, 0], [6, 6, 6]])
+    with pytest.raises(ValueError, match="equal shapes"):
+        components_table(pred[:, :5], true)
     assert isbi_scores(pred, true)["v_rand_cc"] == pytest.approx(111 / 201, abs=1e-12)
     skimage_error = adapted_rand_error(label(true, connectivity=1), label(pred, connectivity=1))[0]
     assert 1 - skimage_error == pytest.approx(111 / 201, abs=1e-12)

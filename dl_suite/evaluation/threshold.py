@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 THRESHOLD_FILE = "threshold.json"
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
+DEFAULT_TOLERANCE = 0.01  # validation scores this close to the best count as tied
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
 ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc")
@@ -59,18 +60,19 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
 def best_grid_row(grid, tolerance=1e-9):
     """The best [threshold, min_size, score] row of a grid, and how many rows tie with it.
 
-    Counted metrics such as F1 on a few validation objects often tie over a range of
-    thresholds. Among tied rows the choice is the middle of the widest plateau (a run of
-    consecutive tied thresholds at one minimum size), where a small shift of the probabilities
-    changes nothing, not its edge next to a drop. Equal plateaus: the first (smallest minimum
-    size, lowest thresholds); an even plateau: its lower middle.
+    A few validation images cannot rank thresholds whose scores differ by one object (F1 on
+    about 30 nuclei) or by a thousandth of V_Rand: such rows count as tied. Among tied rows
+    the choice is the middle of the widest plateau (a run of consecutive tied thresholds at
+    one minimum size), where a small shift of the probabilities changes little, not a narrow
+    peak or a plateau's edge next to a drop. Equal plateaus: the first (smallest minimum size,
+    lowest thresholds); an even plateau: its lower middle.
 
     Args:
         grid: list of [threshold, min_size, score], thresholds ascending within a min size.
-        tolerance: scores this close to the best count as tied.
+        tolerance: scores within `tolerance` of the best count as tied (1e-9: exact ties only).
 
     Returns:
-        (row, number of rows tied at the best score)
+        (row, number of rows within `tolerance` of the best score)
     """
     top = max(row[2] for row in grid)
     plateaus, tied = [], 0
@@ -87,7 +89,8 @@ def best_grid_row(grid, tolerance=1e-9):
 
 
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
-                       segment=None, true_labels=None, connectivity=1, names=None):
+                       segment=None, true_labels=None, connectivity=1, names=None,
+                       tolerance=DEFAULT_TOLERANCE):
     """Grid search for the (threshold, min_size) that maximises the mean `metric` over images.
 
     Only pass validation images: the result is meant for other images.
@@ -104,12 +107,14 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         true_labels: optional true instance labels per image.
         connectivity: objects of binary true masks (1 or 2).
         names: image names, stored in the result as `images`.
+        tolerance: mean scores within `tolerance` of the best count as tied; ties are broken
+            by `best_grid_row` (the middle of the widest plateau).
 
     Returns:
-        dict: `threshold`, `min_size`, `metric`, `score` (best mean), `default_score` (at
-        threshold 0.5 and the first min size, for comparison), `grid` (list of
-        [threshold, min_size, mean score]), `tied` (rows at the best score; ties are broken
-        by `best_grid_row`), `num_images`, `images`.
+        dict: `threshold`, `min_size`, `metric`, `score` (mean at the chosen row),
+        `best_score` (the grid's best mean), `default_score` (at threshold 0.5 and the first
+        min size, for comparison), `grid` (list of [threshold, min_size, mean score]),
+        `tolerance`, `tied` (rows within `tolerance` of the best), `num_images`, `images`.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -140,12 +145,16 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         return float(np.mean(scores))
 
     grid = [[float(t), int(m), mean_score(t, m)] for m in min_sizes for t in thresholds]
-    best, tied = best_grid_row(grid)
-    result = {"metric": metric, "threshold": best[0], "min_size": best[1], "score": best[2],
-              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid, "tied": tied,
+    chosen, tied = best_grid_row(grid, max(float(tolerance), 1e-9))
+    result = {"metric": metric, "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
+              "best_score": max(row[2] for row in grid),
+              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid,
+              "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
-    logger.info("Best %s %.4f at threshold %.2f, min size %d (%.4f at 0.5).",
-                metric, best[2], best[0], best[1], result["default_score"])
+    logger.info("%s %.4f at threshold %.2f, min size %d: %d grid points lie within %.3g of the "
+                "best (%.4f), this is the middle of their widest run (%.4f at 0.5).", metric,
+                chosen[2], chosen[0], chosen[1], tied, tolerance, result["best_score"],
+                result["default_score"])
     return result
 
 

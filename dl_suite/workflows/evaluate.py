@@ -139,7 +139,8 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         probs, trues, section["threshold_metric"], section["threshold_grid"],
         section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
         true_labels=[true_objects(r, section["connectivity"]) for r in raws],
-        connectivity=section["connectivity"], names=names)
+        connectivity=section["connectivity"], names=names,
+        tolerance=section["threshold_tolerance"])
     result.update(image_paths=sorted(set(paths)), source=source)
     save_threshold(predictor.run_dir, result)
     logger.info("Optimised threshold %.3f and min size %d on %d validation images (%s): %s = %.4f",

@@ -125,6 +125,30 @@ def test_tied_thresholds_resolve_to_the_middle_of_the_plateau():
     assert (result["threshold"], result["tied"]) == (0.3, 4)  # first was 0.1: a plateau edge
 
 
+def test_scores_within_the_tolerance_tie_so_a_narrow_peak_loses_to_a_wide_plateau():
+    # ISBI seed 1's validation V_Rand: 0.938-0.939 over 0.3-0.7, a one-point peak at 0.75
+    scores = [0.924, 0.930, 0.938, 0.938, 0.938, 0.938, 0.939, 0.945, 0.935, 0.904]
+    thresholds = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9]
+    grid = [[t, 0, s] for t, s in zip(thresholds, scores)]
+    assert best_grid_row(grid)[0][0] == 0.75  # exact ties only: the peak
+    # within 0.01 of 0.945: 0.938 (0.3) .. 0.935 (0.8), 7 points; their middle is 0.6
+    assert best_grid_row(grid, 0.01) == ([0.6, 0, 0.938], 7)
+
+    # through optimise_threshold: two background pixels at 0.65 cost every threshold below
+    # them Dice 200 / 202; 0.7 is exact but sits next to the drop at 0.8 (foreground 0.75)
+    true = np.zeros((20, 20), bool)
+    true[5:15, 5:15] = True
+    prob = np.where(true, 0.75, 0.05)
+    prob[0, :2] = 0.65
+    segment = lambda p, t, m: (p > t, None)  # noqa: E731 - plain thresholding
+    thresholds = (0.1, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    exact = optimise_threshold([prob], [true], "dice", thresholds, segment=segment, tolerance=0)
+    loose = optimise_threshold([prob], [true], "dice", thresholds, segment=segment, tolerance=0.02)
+    assert (exact["threshold"], exact["tied"], exact["score"]) == (0.7, 1, 1.0)
+    assert (loose["threshold"], loose["tied"], loose["tolerance"]) == (0.4, 6, 0.02)
+    assert loose["score"] == pytest.approx(200 / 202) and loose["best_score"] == 1.0
+
+
 def test_touching_instances_are_two_objects():
     true = np.zeros((20, 20), np.uint16)
     true[5:15, 2:10] = 1

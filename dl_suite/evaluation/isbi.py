@@ -148,6 +148,16 @@ def isbi_scores(pred_mask, true_interior):
     return {"v_rand": v_rand, "v_info": v_info, "v_rand_cc": v_rand_cc}
 
 
+def pooled_isbi_score(pred_masks, true_interiors, metric):
+    """`metric` ("v_rand", "v_info" or "v_rand_cc") pooled over images, as `evaluate`
+    reports it (`summary.json` `isbi`): pixel pairs counted within each image."""
+    pairs = list(zip(pred_masks, true_interiors))
+    if metric == "v_rand_cc":
+        return adapted_rand([components_table(m, t) for m, t in pairs])
+    v_rand, v_info = scores_from_tables([isbi_table(m, t) for m, t in pairs])
+    return {"v_rand": v_rand, "v_info": v_info}[metric]
+
+
 def adapted_rand(tables):
     """1 - adapted Rand error of one or several contingency tables (pairs without replacement,
     counted within each image); 1.0 when no pair is scored."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from dl_suite.evaluation.instance import instance_labels, instance_scores, true_objects
-from dl_suite.evaluation.isbi import isbi_scores
+from dl_suite.evaluation.isbi import isbi_scores, pooled_isbi_score
 from dl_suite.evaluation.pixel import label_scores
 from dl_suite.io import read_json, write_text
 
@@ -91,7 +91,8 @@ def best_grid_row(grid, tolerance=1e-9):
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
                        segment=None, true_labels=None, connectivity=1, names=None,
                        tolerance=DEFAULT_TOLERANCE):
-    """Grid search for the (threshold, min_size) that maximises the mean `metric` over images.
+    """Grid search for the (threshold, min_size) that maximises `metric` over the images: the
+    mean over images, except the ISBI metrics, pooled over images as `evaluate` reports them.
 
     Only pass validation images: the result is meant for other images.
 
@@ -107,14 +108,15 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         true_labels: optional true instance labels per image.
         connectivity: objects of binary true masks (1 or 2).
         names: image names, stored in the result as `images`.
-        tolerance: mean scores within `tolerance` of the best count as tied; ties are broken
+        tolerance: scores within `tolerance` of the best count as tied; ties are broken
             by `best_grid_row` (the middle of the widest plateau).
 
     Returns:
-        dict: `threshold`, `min_size`, `metric`, `score` (mean at the chosen row),
-        `best_score` (the grid's best mean), `default_score` (at threshold 0.5 and the first
-        min size, for comparison), `grid` (list of [threshold, min_size, mean score]),
-        `tolerance`, `tied` (rows within `tolerance` of the best), `num_images`, `images`.
+        dict: `threshold`, `min_size`, `metric`, `aggregate` ("mean" or "pooled"), `score`
+        (at the chosen row), `best_score` (the grid's best), `default_score` (at threshold 0.5
+        and the first min size, for comparison), `grid` (list of [threshold, min_size,
+        score]), `tolerance`, `tied` (rows within `tolerance` of the best), `num_images`,
+        `images`.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -137,18 +139,22 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     references = (list(true_labels) if true_labels is not None
                   else [true_objects(t, connectivity) for t in trues])
 
-    def mean_score(threshold, min_size):
-        scores = []
-        for prob, true, reference in zip(probs, trues, references):
-            mask, labels = segment(prob, threshold, min_size)
-            scores.append(score_at(mask, labels, true, metric, reference, connectivity))
-        return float(np.mean(scores))
+    pooled = metric in ISBI_METRICS
 
-    grid = [[float(t), int(m), mean_score(t, m)] for m in min_sizes for t in thresholds]
+    def grid_score(threshold, min_size):
+        segmented = [segment(prob, threshold, min_size) for prob in probs]
+        if pooled:
+            return float(pooled_isbi_score([mask for mask, _ in segmented], trues, metric))
+        return float(np.mean([score_at(mask, labels, true, metric, reference, connectivity)
+                              for (mask, labels), true, reference
+                              in zip(segmented, trues, references)]))
+
+    grid = [[float(t), int(m), grid_score(t, m)] for m in min_sizes for t in thresholds]
     chosen, tied = best_grid_row(grid, max(float(tolerance), 1e-9))
-    result = {"metric": metric, "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
+    result = {"metric": metric, "aggregate": "pooled" if pooled else "mean",
+              "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
               "best_score": max(row[2] for row in grid),
-              "default_score": mean_score(0.5, min_sizes[0]), "grid": grid,
+              "default_score": grid_score(0.5, min_sizes[0]), "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
     logger.info("%s %.4f at threshold %.2f, min size %d: %d grid points lie within %.3g of the "

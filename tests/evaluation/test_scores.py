@@ -149,6 +149,28 @@ def test_scores_within_the_tolerance_tie_so_a_narrow_peak_loses_to_a_wide_platea
     assert loose["score"] == pytest.approx(200 / 202) and loose["best_score"] == 1.0
 
 
+def test_isbi_metrics_are_tuned_pooled_as_evaluate_reports_them():
+    # A: two 8-pixel cells, membrane pixel at 0.45; B: one 4-pixel cell, one pixel at 0.5
+    true_a = np.zeros((3, 19), np.uint8)
+    true_a[1, 1:9] = true_a[1, 10:18] = 1
+    prob_a = np.where(true_a > 0, 0.9, 0.05)
+    prob_a[1, 9] = 0.45
+    true_b = np.zeros((3, 6), np.uint8)
+    true_b[1, 1:5] = 1
+    prob_b = np.where(true_b > 0, 0.9, 0.05)
+    prob_b[1, 2] = 0.5
+    segment = lambda p, t, m: (p > t, None)  # noqa: E731 - plain thresholding
+    result = optimise_threshold([prob_a, prob_b], [true_a, true_b], "v_rand_cc",
+                                thresholds=(0.3, 0.6), segment=segment, tolerance=0)
+    # 0.3: A's cells merge (pairs 112 / 240), B exact (12 / 12): 2 * 124 / (124 + 252);
+    # 0.6: A exact (112 / 112), B split 1 | membrane | 2 (2 / 2): 2 * 114 / (124 + 114).
+    # The per-image means (0.818 at 0.3, 0.643 at 0.6) would choose 0.3.
+    assert [row[2] for row in result["grid"]] == pytest.approx([248 / 376, 228 / 238], abs=1e-12)
+    assert (result["threshold"], result["aggregate"]) == (0.6, "pooled")
+    assert optimise_threshold([prob_a, prob_b], [true_a, true_b], "dice", thresholds=(0.3, 0.6),
+                              segment=segment)["aggregate"] == "mean"
+
+
 def test_touching_instances_are_two_objects():
     true = np.zeros((20, 20), np.uint16)
     true[5:15, 2:10] = 1

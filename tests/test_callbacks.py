@@ -129,6 +129,29 @@ def test_time_budget_stops_before_the_epoch_that_would_overrun(tmp_path):
     assert built[0].max_seconds == 30.0
 
 
+def test_time_budget_counts_the_earlier_sessions_of_a_resumed_run(tmp_path):
+    import time
+
+    stop = C.SoftStop(tmp_path / "STOP", max_seconds=10.0, seconds_before=6.0)
+    stop.set_model(_model())
+    stop.model.stop_training = False
+    stop.on_train_begin()
+    stop._started = time.time() - 1.5       # 6 + 1.5 + 1.5 s <= 10: one more epoch fits
+    stop.on_epoch_end(0)
+    assert not stop.model.stop_training
+    stop._started = time.time() - 3.0       # 6 + 3 + 1.5 s > 10 (without the 6 s: 4.5)
+    stop.on_epoch_end(1)
+    assert stop.model.stop_training and stop.stopped_epoch == 1
+    cfg = _cfg(save_freq=None, max_train_minutes=0.5)
+    built = C.build_callbacks(tmp_path, cfg, has_validation=False,
+                              resume_state={"train_seconds": 12.5})
+    assert [c.seconds_before for c in built if isinstance(c, C.SoftStop)] == [12.5]
+    saver = next(c for c in built if isinstance(c, C.ResumableState))
+    saver.on_train_begin()
+    saver._started -= 3.0                   # this session has trained 3 s
+    assert saver.train_seconds() == pytest.approx(15.5, abs=0.5)
+
+
 def test_nan_guard_restores_last_good_weights(tmp_path):
     x, y = _data(6)
     y[4:] = np.nan  # third batch is poison

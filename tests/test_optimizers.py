@@ -94,10 +94,21 @@ def test_budget_cosine_follows_the_time_budget_or_the_epochs_whichever_ends_firs
               callbacks=[cb])
     # begin at 0 s, batch 1 at 150 s (p = 0.25), batch 2 at 300 s (p = 0.5)
     assert float(model.optimizer.learning_rate) == pytest.approx(0.05, abs=1e-6)
+    # a resumed run continues its clock: 300 s of 600 spent before, 150 s into this session
+    ticks = iter(np.arange(0.0, 1e4, 150.0))
+    cb = BudgetCosine(0.1, 600.0, total_steps=1000, clock=lambda: float(next(ticks)),
+                      seconds_before=300.0)
+    cb.set_model(model)
+    cb.on_train_begin()                                                # clock 0 s
+    cb.on_train_batch_begin(0)                                         # 150 + 300 s: p = 0.75
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1 * 0.5 * (1 + np.cos(
+        0.75 * np.pi)), abs=1e-6)
     built = build_callbacks(tmp_path, {"train": train, "model": {"learning_rate": 0.1}},
-                            learning_rate=0.2)  # e.g. scaled for 2 replicas
+                            learning_rate=0.2,  # e.g. scaled for 2 replicas
+                            resume_state={"train_seconds": 42.0})
     budget = [c for c in built if isinstance(c, BudgetCosine)]
     assert len(budget) == 1 and budget[0].learning_rate == 0.2
+    assert budget[0].seconds_before == 42.0
     assert not any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in built)
     del train["max_train_minutes"]
     assert not O.uses_budget_cosine(train)        # no budget: the epoch-based CosineDecay

@@ -60,6 +60,7 @@ from dl_suite.callbacks.history import (  # noqa: F401
 from dl_suite.callbacks.resume import (  # noqa: F401
     ResumableState,
     load_resume_state,
+    seconds_trained,
 )
 from dl_suite.callbacks.setup import (  # noqa: F401
     set_global_seed,
@@ -142,6 +143,7 @@ def build_callbacks(
             learning_rate, 60.0 * train["max_train_minutes"],
             total_steps=steps * int(train.get("epochs", 1)), lr_min=train.get("lr_min", 0.0),
             warmup_steps=steps * int(train.get("warmup_epochs", 0)),
+            seconds_before=seconds_trained(resume_state),
         ))
     if schedule == "plateau" and train.get("warmup_epochs", 0):
         callbacks.append(WarmUpCallback(learning_rate, train["warmup_epochs"]))
@@ -208,7 +210,8 @@ def build_callbacks(
         callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
     minutes = train.get("max_train_minutes")
     callbacks.append(SoftStop(run_dir / train.get("soft_stop_file", "STOP"),
-                              max_seconds=None if minutes is None else 60.0 * minutes))
+                              max_seconds=None if minutes is None else 60.0 * minutes,
+                              seconds_before=seconds_trained(resume_state)))
     return callbacks
 
 

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 class SoftStop(keras.callbacks.Callback):
     """Stops training cleanly after the epoch in which `path` appears, or when the next epoch
-    is not expected to finish within `max_seconds` of the start of training.
+    is not expected to finish within `max_seconds` of training.
 
     A file that already existed when training began is ignored (it is left over from an
     earlier stop), so `--resume` does not stop at once; touch it again to stop.
@@ -40,12 +40,15 @@ class SoftStop(keras.callbacks.Callback):
         path: the stop file.
         max_seconds: time budget (None = none): training ends after the epoch at which the
             elapsed time plus the mean epoch time so far exceeds it.
+        seconds_before: training time already spent on this run before this `fit` (a resumed
+            run's `train_seconds`): the budget is the run's, not each session's.
     """
 
-    def __init__(self, path, max_seconds=None):
+    def __init__(self, path, max_seconds=None, seconds_before=0.0):
         super().__init__()
         self.path = Path(path)
         self.max_seconds = max_seconds
+        self.seconds_before = float(seconds_before or 0.0)
         self._started = None
         self._epochs = 0
         self.stopped_epoch = None
@@ -64,9 +67,10 @@ class SoftStop(keras.callbacks.Callback):
             self.model.stop_training = True
         elif self.max_seconds is not None:
             elapsed = time.time() - (self._started or time.time())
-            if elapsed + elapsed / self._epochs > self.max_seconds:
+            if self.seconds_before + elapsed + elapsed / self._epochs > self.max_seconds:
                 logger.info("Time budget of %.1f min: training ends after epoch %d (%.1f min).",
-                            self.max_seconds / 60, epoch + 1, elapsed / 60)
+                            self.max_seconds / 60, epoch + 1,
+                            (self.seconds_before + elapsed) / 60)
                 self.stopped_epoch = epoch
                 self.model.stop_training = True
 
@@ -138,12 +142,13 @@ class BudgetCosine(keras.callbacks.Callback):
     time budget or the configured epochs, whichever ends first:
     lr = lr_min + (learning_rate - lr_min) * (1 + cos(pi * p)) / 2, after a linear warm-up of
     `warmup_steps`. An epoch-based cosine would hardly decay when the budget ends a run long
-    before its `epochs`. The clock starts at the beginning of `fit`, as the soft stop's does,
-    so a resumed run gets a fresh budget and its rate rises again.
+    before its `epochs`. A resumed run continues its clock from `seconds_before` (the training
+    time of its earlier sessions, `train_seconds` of the resume state), as the soft stop does,
+    so its rate goes on decaying from where it stopped instead of rising again.
     """
 
     def __init__(self, learning_rate, max_seconds, total_steps, lr_min=0.0, warmup_steps=0,
-                 clock=time.monotonic):
+                 clock=time.monotonic, seconds_before=0.0):
         super().__init__()
         self.learning_rate = float(learning_rate)
         self.max_seconds = float(max_seconds)
@@ -151,10 +156,11 @@ class BudgetCosine(keras.callbacks.Callback):
         self.lr_min = float(lr_min)
         self.warmup_steps = int(warmup_steps)
         self.clock = clock
+        self.seconds_before = float(seconds_before or 0.0)
         self._started = None
 
     def on_train_begin(self, logs=None):
-        self._started = self.clock()
+        self._started = self.clock() - self.seconds_before
 
     def rate(self, step, elapsed):
         """The learning rate at optimizer step `step`, `elapsed` seconds into training."""

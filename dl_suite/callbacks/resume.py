@@ -50,8 +50,10 @@ class ResumableState(keras.callbacks.Callback):
     hence the LR schedule position and the current plateau learning rate) and `state.json`
     (written after the model, atomically): `{"epoch": completed epochs, "model_file": ...,
     "history": [...], "callbacks": {"reduce_lr": {...}, "early_stopping": {...},
-    "best_checkpoint": {...}}, "learning_rate": ..., "rng_states": [...], "saved": "..."}`
-    (`rng_states`: the layers' random-generator states, e.g. dropout; not in the model file). The previous model file
+    "best_checkpoint": {...}}, "learning_rate": ..., "rng_states": [...], "train_seconds": ...,
+    "saved": "..."}` (`rng_states`: the layers' random-generator states, e.g. dropout; not in
+    the model file; `train_seconds`: training time of all sessions so far, from which a resumed
+    run's time budget and budget cosine continue). The previous model file
     is deleted only after the new state points at the new one, so a `kill -9` at any moment
     leaves a consistent state (at most the running epoch is lost).
 
@@ -71,8 +73,15 @@ class ResumableState(keras.callbacks.Callback):
         self.tracked = dict(tracked or {})
         self.history = history
         self.resume_state = resume_state
+        self._started = None
+
+    def train_seconds(self):
+        """Training time of this run so far: earlier sessions plus this `fit`."""
+        now = time.time()
+        return seconds_trained(self.resume_state) + now - (self._started or now)
 
     def on_train_begin(self, logs=None):
+        self._started = time.time()
         if not self.resume_state:
             return
         saved = self.resume_state.get("callbacks", {})
@@ -99,12 +108,19 @@ class ResumableState(keras.callbacks.Callback):
             },
             "learning_rate": _current_lr(self.model),
             "rng_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
+            "train_seconds": round(self.train_seconds(), 3),
             "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
         write_text(self.folder / STATE_FILE, json.dumps(state, indent=1, default=_json_default))
         for old in self.folder.glob("model_epoch_*.keras"):
             if old.name != model_name:
                 remove_file(old)
+
+
+def seconds_trained(resume_state):
+    """Training time (s) a resumed run already spent in its earlier sessions (0 for a new run
+    or a state saved before `train_seconds` was recorded)."""
+    return float((resume_state or {}).get("train_seconds") or 0.0)
 
 
 def _seed_states(model):

@@ -211,6 +211,7 @@ def _train(cfg, resume, distribution, model_dir, precision):
         if initial_epoch >= cfg["train"]["epochs"]:
             logger.info("Run %s already finished %d epochs.", run_dir, initial_epoch)
             return run_dir
+        _check_time_left(cfg["train"], run_dir, state)
         logger.info("Resuming %s after epoch %d.", run_dir, initial_epoch)
     else:
         run_dir = _start_run(cfg, model_dir)
@@ -226,6 +227,25 @@ def _train(cfg, resume, distribution, model_dir, precision):
         # e.g. unreadable data or a model that cannot be built: never left "running"
         runs.write_status(run_dir, "failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
+
+
+def _check_time_left(train, run_dir, state):
+    """A resumed run keeps its time budget (`train.max_train_minutes` counts all sessions):
+    refuses, with what to do, when the budget has no room left for one more epoch."""
+    from dl_suite.callbacks import seconds_trained
+
+    minutes, spent = train.get("max_train_minutes"), seconds_trained(state)
+    if not minutes or not spent:
+        return
+    epoch_seconds = spent / max(1, int(state["epoch"]))
+    if spent + epoch_seconds > 60.0 * minutes:
+        raise UserError(
+            f"Run '{run_dir}' has trained {spent / 60:.1f} min of its {minutes:g}-minute time "
+            f"budget (train.max_train_minutes), not enough for another epoch of about "
+            f"{epoch_seconds / 60:.1f} min. To train it longer, raise the budget, e.g. "
+            f"--set train.max_train_minutes={int(minutes + max(10, minutes / 2))}.")
+    logger.info("Time budget: %.1f of %g min used, %.1f min left.", spent / 60, minutes,
+                minutes - spent / 60)
 
 
 def _fit(cfg, run_dir, state, initial_epoch, distribution):

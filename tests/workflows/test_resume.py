@@ -126,3 +126,33 @@ def test_weights_only_run_evaluates_and_infers(tiny_project):
     result = evaluate(cfg, run=run_dir)
     assert (result["output_dir"] / "evaluation.csv").is_file()
     assert infer(cfg, run=run_dir)["done"] == 2
+
+
+def test_resumed_run_keeps_its_time_budget(tiny_project, capsys):
+    """`max_train_minutes` is the run's budget over all sessions: the resume state records the
+    training time, a resume without time left for an epoch is refused with what to do, and a
+    resume with a larger budget continues the clock instead of restarting it."""
+    config = str(tiny_project / "project.config")
+    args = sum((["--set", s] for s in TINY + ["train.epoch_change_infer=False",
+                                               "train.max_train_minutes=10"]), [])
+    assert main(["train", config, *args]) == 0
+    run_dir = tiny_project / "models" / "run-001"
+    state_path = run_dir / "resume" / "state.json"
+    state = json.loads(state_path.read_text())
+    assert state["epoch"] == 1 and 0.0 < state["train_seconds"] < 600.0
+    state["train_seconds"] = 594.0  # as if the first session had used 9.9 of the 10 minutes
+    state_path.write_text(json.dumps(state))
+    status = (run_dir / "run.json").read_text()
+    more = ["--set", "train.epochs=3", "--resume", str(run_dir)]
+    capsys.readouterr()
+    assert main(["train", config, *args, *more]) == 2
+    err = capsys.readouterr().err
+    assert "9.9 min of its 10-minute time budget" in err, err
+    assert "--set train.max_train_minutes=20" in err, err
+    assert (run_dir / "run.json").read_text() == status  # a refused resume changes nothing
+    assert json.loads(state_path.read_text())["epoch"] == 1
+
+    assert main(["train", config, *args, "--set", "train.max_train_minutes=20", *more]) == 0
+    state = json.loads(state_path.read_text())
+    # 594 s + 594 s per epoch fit in 20 min; this session's seconds are added to the 594
+    assert state["epoch"] == 3 and 594.0 < state["train_seconds"] < 594.0 + 300.0

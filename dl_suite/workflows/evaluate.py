@@ -29,12 +29,13 @@ def evaluation_dir(cfg, run_dir, split):
 class RunPredictor:
     """A run's model, preprocessing and tiling, ready to predict preprocessed samples."""
 
-    def __init__(self, cfg, run_dir):
+    def __init__(self, cfg, run_dir, model_path=None):
         from dl_suite.workflows.inference_setup import prepare_inference
 
         self.run_dir = Path(run_dir)
         self.run_cfg = load_run_config(run_dir)
-        model = load_model(runs.model_file(run_dir), run_dir=run_dir)
+        self.model_path = Path(model_path or runs.model_file(run_dir))
+        model = load_model(self.model_path, run_dir=run_dir)
         # the model and tiling `infer` uses (free size, measured halo), so both predict alike
         model, options = prepare_inference(cfg, self.run_cfg, run_dir, model)
         self.predict = ImagePredictor(model, options)
@@ -121,7 +122,12 @@ def validation_samples(cfg, predictor, exclude=()):
 def optimise_run_threshold(cfg, predictor, exclude=()):
     """Picks the threshold and minimum object size that maximise eval.threshold_metric on the
     validation images (never on `exclude`), stores them in the run (threshold.json) for
-    evaluation and inference, and returns a dict describing the tuning."""
+    evaluation and inference, and returns a dict describing the tuning.
+
+    With `eval.model_choice = "validation"` both checkpoints (best validation loss, last
+    epoch) are tuned and the one with the higher validation score at its chosen threshold is
+    kept (the last on a tie); threshold.json names it (`model`), and `runs.model_file` gives
+    it to evaluate, infer and export alike."""
     from dl_suite.evaluation import optimise_threshold, save_threshold, true_objects
 
     section = cfg["eval"]
@@ -134,20 +140,33 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None, run_cfg=predictor.run_cfg)
-    probs = predictor.probabilities(images, desc="validation", names=names)
-    result = optimise_threshold(
-        probs, trues, section["threshold_metric"], section["threshold_grid"],
-        section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
-        true_labels=[true_objects(r, section["connectivity"]) for r in raws],
-        connectivity=section["connectivity"], names=names,
-        tolerance=section["threshold_tolerance"])
+    true_labels = [true_objects(r, section["connectivity"]) for r in raws]
+    candidates = runs.checkpoint_candidates(predictor.run_dir, section["model_choice"])
+    results = {}
+    for name in candidates or [predictor.model_path.name]:
+        model = predictor if name == predictor.model_path.name else RunPredictor(
+            cfg, predictor.run_dir, model_path=predictor.run_dir / name)
+        probs = model.probabilities(images, desc=f"validation ({name})", names=names)
+        results[name] = optimise_threshold(
+            probs, trues, section["threshold_metric"], section["threshold_grid"],
+            section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
+            true_labels=true_labels, connectivity=section["connectivity"], names=names,
+            tolerance=section["threshold_tolerance"])
+    order = list(results)
+    chosen = max(order, key=lambda n: (results[n]["score"], order.index(n)))
+    result = dict(results[chosen], model=chosen,
+                  model_scores={n: r["score"] for n, r in results.items()})
     result.update(image_paths=sorted(set(paths)), source=source)
     save_threshold(predictor.run_dir, result)
+    if len(results) > 1:
+        logger.info("Model chosen on the validation images: %s (%s)", chosen, ", ".join(
+            f"{n} {section['threshold_metric']} {r['score']:.4f}" for n, r in results.items()))
     logger.info("Optimised threshold %.3f and min size %d on %d validation images (%s): %s = %.4f",
                 result["threshold"], result["min_size"], len(names), source,
                 section["threshold_metric"], result["score"])
     return {"status": "optimised", "validation_images": len(names), "source": source,
-            "metric": result["metric"], "score": result["score"]}
+            "metric": result["metric"], "score": result["score"], "model": chosen,
+            "model_scores": result["model_scores"]}
 
 
 def _check_tuning(run_dir, paths, tuning):
@@ -212,6 +231,8 @@ def evaluate(cfg, *, run=None, split="eval"):
         tuning = {"status": "skipped: the scored images are the validation images"}
     elif section["optimise_threshold"]:
         tuning = optimise_run_threshold(cfg, predictor, exclude=paths)
+        if tuning.get("model", predictor.model_path.name) != predictor.model_path.name:
+            predictor = RunPredictor(cfg, run_dir)  # the checkpoint the tuning chose
     tuning = _check_tuning(run_dir, paths, tuning)
     segment = run_postprocess(cfg, run_dir, threshold=section["threshold"], run_cfg=predictor.run_cfg)
     if section["threshold"] is not None:
@@ -247,7 +268,7 @@ def evaluate(cfg, *, run=None, split="eval"):
     for row, (threshold, _, _) in zip(rows, segmented):
         row["threshold"] = float(threshold)
     thresholds = sorted({float(s[0]) for s in segmented})
-    summary.update(run=str(run_dir), split=split,
+    summary.update(run=str(run_dir), split=split, model=predictor.model_path.name,
                    threshold=thresholds[0] if len(thresholds) == 1 else float(np.median(thresholds)),
                    min_size=int(segment.options.min_size), sources=segment.source, tuning=tuning)
     if len(thresholds) > 1:

@@ -91,10 +91,41 @@ def latest_run(model_dir, *, with_model=True):
     )
 
 
-def model_file(run_dir):
-    """The best model of a run, else its last checkpoint; weights files (save_weights_only)
-    come after full models (load them with `workflows.predict.load_model`)."""
+TUNING_FILE = "threshold.json"  # = evaluation.threshold.THRESHOLD_FILE (names the chosen model)
+
+
+def checkpoint_candidates(run_dir, choice="validation"):
+    """The run's checkpoint files that `eval.model_choice` lets the tuning compare: both the
+    best and the last ("validation"), or the one named ("best", "last"; the other when only
+    one exists). Full models before weights files; empty when the run has none."""
     run_dir = Path(run_dir)
+    present = []
+    for weights_only in (False, True):
+        present = [n for n in checkpoint_names(weights_only) if (run_dir / n).is_file()]
+        if present:
+            break
+    if choice == "validation" or len(present) < 2:
+        return present
+    return [present[0] if choice == "best" else present[1]]
+
+
+def chosen_model(run_dir):
+    """The checkpoint evaluate chose on the validation images (threshold.json `model`), or
+    None when the run has no such choice or the file named is not in the folder."""
+    stored = read_json(Path(run_dir) / TUNING_FILE)
+    name = stored.get("model") if isinstance(stored, dict) else None
+    return name if name in MODEL_FILES and (Path(run_dir) / name).is_file() else None
+
+
+def model_file(run_dir):
+    """The run's model: the checkpoint chosen on the validation images when evaluate made a
+    choice (`chosen_model`), else the best model, else its last checkpoint; weights files
+    (save_weights_only) come after full models (load them with `workflows.predict.load_model`).
+    Evaluate, infer, export and the robustness assay all take the model from here."""
+    run_dir = Path(run_dir)
+    chosen = chosen_model(run_dir)
+    if chosen is not None:
+        return run_dir / chosen
     for name in MODEL_FILES:
         if (run_dir / name).is_file():
             return run_dir / name

@@ -147,3 +147,45 @@ def test_contour_model_is_scored_as_binary_foreground_like_infer_writes(tmp_path
         expected = {**label_scores(mask, true), **instance_scores(labels, true_objects(true))}
         for key, value in expected.items():
             assert float(row[key]) == value, (name, key)
+
+
+def _blind_copy(path):
+    """Overwrites the model file at `path` with the same model whose head predicts ~0."""
+    from dl_suite.io import load_keras_model, save_keras_model
+
+    model = load_keras_model(path)
+    head = next(layer for layer in reversed(model.layers) if layer.get_weights())
+    kernel, bias = head.get_weights()
+    head.set_weights([np.zeros_like(kernel), np.full_like(bias, -20.0)])
+    save_keras_model(model, path)
+
+
+def test_evaluate_keeps_the_checkpoint_that_scores_higher_on_validation_and_infer_uses_it(
+        trained, tmp_path):
+    import shutil
+
+    from dl_suite.workflows import runs
+
+    root, run_dir = trained
+    run = tmp_path / "run-001"
+    shutil.copytree(run_dir, run)
+    _blind_copy(run / "model.keras")  # the best-loss checkpoint now segments nothing
+    sets = TINY + ["eval.optimise_threshold=True", "eval.threshold_grid=[0.3, 0.5]",
+                   "eval.min_size_grid=[0]"]
+    summary = evaluate(load_config(root / "project.config", sets), run=run)["summary"]
+    stored = json.loads((run / "threshold.json").read_text())
+    assert stored["model"] == "model_last.keras" and summary["model"] == "model_last.keras"
+    assert stored["model_scores"]["model.keras"] == 0.0 < stored["model_scores"]["model_last.keras"]
+    assert summary["tuning"]["model"] == "model_last.keras"
+    assert runs.model_file(run) == run / "model_last.keras"
+    assert summary["mean"]["dice"] > 0.3  # the test images were scored with the last model
+    out = tmp_path / "infer"
+    assert infer(load_config(root / "project.config", sets), run=run, output_dir=out)["done"] == 2
+    assert all((read_image(p) > 0).mean() > 0.05 for p in out.glob("*_mask.tif"))
+
+    # `best` keeps model.keras even though it scores 0; threshold.json says so
+    summary = evaluate(load_config(root / "project.config", sets + ["eval.model_choice=best"]),
+                       run=run)["summary"]
+    assert summary["model"] == "model.keras" and summary["mean"]["dice"] == 0.0
+    assert json.loads((run / "threshold.json").read_text())["model"] == "model.keras"
+    assert runs.model_file(run) == run / "model.keras"

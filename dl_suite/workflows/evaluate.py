@@ -124,10 +124,10 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     validation images (never on `exclude`), stores them in the run (threshold.json) for
     evaluation and inference, and returns a dict describing the tuning.
 
-    With `eval.model_choice = "validation"` both checkpoints (best validation loss, last
-    epoch) are tuned and the one with the higher validation score at its chosen threshold is
-    kept (the last on a tie); threshold.json names it (`model`), and `runs.model_file` gives
-    it to evaluate, infer and export alike."""
+    `eval.model_choice` names the checkpoint ("best" validation loss, "last" epoch), or with
+    "validation" both are tuned and the one with the higher validation score at its chosen
+    threshold is kept (the last on a tie); threshold.json names it (`model`), and
+    `runs.model_file` gives it to evaluate, infer and export alike."""
     from dl_suite.evaluation import optimise_threshold, save_threshold, true_objects
 
     section = cfg["eval"]

@@ -172,7 +172,8 @@ def test_evaluate_keeps_the_checkpoint_that_scores_higher_on_validation_and_infe
     _blind_copy(run / "model.keras")  # the best-loss checkpoint now segments nothing
     sets = TINY + ["eval.optimise_threshold=True", "eval.threshold_grid=[0.3, 0.5]",
                    "eval.min_size_grid=[0]"]
-    summary = evaluate(load_config(root / "project.config", sets), run=run)["summary"]
+    choose = ["eval.model_choice=validation"]
+    summary = evaluate(load_config(root / "project.config", sets + choose), run=run)["summary"]
     stored = json.loads((run / "threshold.json").read_text())
     assert stored["model"] == "model_last.keras" and summary["model"] == "model_last.keras"
     assert stored["model_scores"]["model.keras"] == 0.0 < stored["model_scores"]["model_last.keras"]
@@ -183,9 +184,8 @@ def test_evaluate_keeps_the_checkpoint_that_scores_higher_on_validation_and_infe
     assert infer(load_config(root / "project.config", sets), run=run, output_dir=out)["done"] == 2
     assert all((read_image(p) > 0).mean() > 0.05 for p in out.glob("*_mask.tif"))
 
-    # `best` keeps model.keras even though it scores 0; threshold.json says so
-    summary = evaluate(load_config(root / "project.config", sets + ["eval.model_choice=best"]),
-                       run=run)["summary"]
+    # `best` (the default) keeps model.keras even though it scores 0; threshold.json says so
+    summary = evaluate(load_config(root / "project.config", sets), run=run)["summary"]
     assert summary["model"] == "model.keras" and summary["mean"]["dice"] == 0.0
     assert json.loads((run / "threshold.json").read_text())["model"] == "model.keras"
     assert runs.model_file(run) == run / "model.keras"

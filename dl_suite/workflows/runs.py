@@ -91,10 +91,7 @@ def latest_run(model_dir, *, with_model=True):
     )
 
 
-TUNING_FILE = "threshold.json"  # = evaluation.threshold.THRESHOLD_FILE (names the chosen model)
-
-
-def checkpoint_candidates(run_dir, choice="validation"):
+def checkpoint_candidates(run_dir, choice):
     """The run's checkpoint files that `eval.model_choice` lets the tuning compare: both the
     best and the last ("validation"), or the one named ("best", "last"; the other when only
     one exists). Full models before weights files; empty when the run has none."""
@@ -112,7 +109,9 @@ def checkpoint_candidates(run_dir, choice="validation"):
 def chosen_model(run_dir):
     """The checkpoint evaluate chose on the validation images (threshold.json `model`), or
     None when the run has no such choice or the file named is not in the folder."""
-    stored = read_json(Path(run_dir) / TUNING_FILE)
+    from dl_suite.evaluation.threshold import read_threshold_file  # its one reader
+
+    stored = read_threshold_file(run_dir)
     name = stored.get("model") if isinstance(stored, dict) else None
     return name if name in MODEL_FILES and (Path(run_dir) / name).is_file() else None
 

@@ -194,6 +194,9 @@ def build_optimizer(
         steps_per_epoch: steps per epoch for epoch-based schedules (default
             `cfg["train"]["steps_per_epoch"]`, else 100 with a warning).
 
+    `cfg["train"]["ema_momentum"]` (when set) makes the optimiser keep an exponential moving
+    average of the weights (`use_ema`); `dl_suite.callbacks.averaging` puts it to use.
+
     Returns:
         A `keras.optimizers.Optimizer`.
 
@@ -242,6 +245,9 @@ def build_optimizer(
             schedule = lr
     factory = OPTIMIZERS.get(name)
     kwargs = {"clipvalue": clipvalue, "clipnorm": clipnorm, "weight_decay": weight_decay}
+    ema_momentum = None if cfg is None else cfg["train"].get("ema_momentum")
+    if ema_momentum:
+        kwargs.update(use_ema=True, ema_momentum=float(ema_momentum))
     if OPTIMIZERS.canonical(name) in ("sgd", "rmsprop") and momentum is not None:
         kwargs["momentum"] = float(momentum)
     if OPTIMIZERS.canonical(name) == "sgd":

@@ -93,6 +93,35 @@ def test_resume_restores_epoch_optimizer_and_callback_state(tmp_path):
     assert C.load_resume_state(tmp_path)["epoch"] == 3
 
 
+def test_weight_averaging_validates_and_checkpoints_the_average_and_resumes_the_raw_weights(
+        tmp_path):
+    x, y = _data()
+    cfg = _cfg(save_freq=None, ema_momentum=0.5)
+    model = _compiled(cfg, lr=0.05)
+    assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.5
+    callbacks = C.build_callbacks(tmp_path, cfg)
+    kinds = [type(c).__name__ for c in callbacks]
+    assert kinds.index("AveragedWeightsIn") < kinds.index("AtomicCheckpoint")
+    assert kinds.index("AveragedWeightsOut") == kinds.index("ResumableState") - 1
+    history = model.fit(x, y, validation_data=(x, y), batch_size=2, epochs=2,
+                        callbacks=callbacks, verbose=0)
+
+    last = keras.saving.load_model(tmp_path / "model_last.keras", compile=False)
+    average = [v.numpy() for v in model.optimizer._model_variables_moving_average]
+    for saved, averaged, final in zip(last.trainable_weights, average, model.trainable_weights):
+        np.testing.assert_allclose(saved.numpy(), averaged, rtol=1e-6)  # checkpoint = average
+        np.testing.assert_allclose(final.numpy(), averaged, rtol=1e-6)  # fit ends on it too
+    # Validation scored the averaged weights (no batch norm, same images: same loss).
+    loss = get_loss("bce_dice")(keras.ops.convert_to_tensor(y), last.predict(x, verbose=0))
+    assert float(loss) == pytest.approx(history.history["val_loss"][-1], rel=1e-4)
+
+    state = C.load_resume_state(tmp_path)
+    raw = state["model"].trainable_weights[0].numpy()
+    assert np.abs(raw - last.trainable_weights[0].numpy()).max() > 1e-4  # not the average
+    restored = state["model"].optimizer._model_variables_moving_average[0].numpy()
+    np.testing.assert_allclose(restored, last.trainable_weights[0].numpy(), rtol=1e-6)
+
+
 def test_no_state_before_first_epoch(tmp_path):
     assert C.load_resume_state(tmp_path) is None
 

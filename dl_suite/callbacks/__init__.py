@@ -22,6 +22,11 @@ from dl_suite import losses as _losses  # noqa: F401  (registers serializable lo
 from dl_suite import metrics as _metrics  # noqa: F401  (registers serializable metrics)
 from dl_suite import optimizers as _optimizers  # noqa: F401  (registers schedules)
 
+from dl_suite.callbacks.averaging import (  # noqa: F401
+    AveragedWeightsIn,
+    AveragedWeightsOut,
+    averaged_weights_callbacks,
+)
 from dl_suite.callbacks.common import (  # noqa: F401
     CALLBACKS,
     BEST_MODEL,
@@ -98,7 +103,8 @@ def build_callbacks(
 
     Order matters: safety first (NaN guard), then the callbacks that change or judge the
     training (warm-up, LR reducer, early stopping, checkpoints), then outputs (history, previews,
-    TensorBoard), then the resumable state (it must follow what it tracks), then the soft stop.
+    TensorBoard), then the resumable state; with `train.ema_momentum` the averaged weights are
+    swapped in before the checkpoints and out again before the resumable state (it must follow what it tracks), then the soft stop.
 
     Args:
         run_dir: the run folder.
@@ -163,6 +169,9 @@ def build_callbacks(
         callbacks.append(stopper)
         tracked["early_stopping"] = stopper
 
+    averaging = averaged_weights_callbacks() if train.get("ema_momentum") else None
+    if averaging:
+        callbacks.append(averaging[0])  # checkpoints and previews see the averaged weights
     best = AtomicCheckpoint(best_path, monitor=monitor, mode=mode, save_best_only=True,
                             verbose=1)
     callbacks.append(best)
@@ -206,6 +215,8 @@ def build_callbacks(
                                  "epoch_change_tiledinfer"),
                 predict_fn=tiled_predict_fn(tile, input_multiple=multiple), **common,
             ))
+    if averaging:
+        callbacks.append(averaging[1])  # the resume state keeps the training weights
     if train.get("save_resume_state", True):
         callbacks.append(ResumableState(run_dir, tracked, history, resume_state))
     minutes = train.get("max_train_minutes")

@@ -103,8 +103,9 @@ def build_callbacks(
 
     Order matters: safety first (NaN guard), then the callbacks that change or judge the
     training (warm-up, LR reducer, early stopping, checkpoints), then outputs (history, previews,
-    TensorBoard), then the resumable state; with `train.ema_momentum` the averaged weights are
-    swapped in before the checkpoints and out again before the resumable state (it must follow what it tracks), then the soft stop.
+    TensorBoard), then the resumable state (it must follow what it tracks), then the soft stop.
+    With `train.ema_momentum` the averaged weights are swapped in before the checkpoints and
+    out again before the resumable state, which keeps the training weights.
 
     Args:
         run_dir: the run folder.

@@ -9,12 +9,12 @@ the average in the model (`Optimizer.finalize_variable_values`).
 """
 
 import keras
-from keras.src.callbacks.swap_ema_weights import SwapEMAWeights
 
 
-class AveragedWeightsIn(SwapEMAWeights):
+class AveragedWeightsIn(keras.callbacks.SwapEMAWeights):
     """Puts the averaged weights in the model for validation and for the epoch-end callbacks
-    that follow it (checkpoints, previews); pair it with `AveragedWeightsOut`."""
+    that follow it (checkpoints, previews); pair it with `AveragedWeightsOut`. Uses the swap
+    and the flag of Keras' `SwapEMAWeights` (private names, Keras 3.x)."""
 
     def __init__(self):
         super().__init__(swap_on_epoch=False)

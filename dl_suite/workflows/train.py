@@ -212,6 +212,7 @@ def _train(cfg, resume, distribution, model_dir, precision):
             logger.info("Run %s already finished %d epochs.", run_dir, initial_epoch)
             return run_dir
         _check_time_left(cfg["train"], run_dir, state)
+        _check_same_averaging(cfg["train"], run_dir, state)
         logger.info("Resuming %s after epoch %d.", run_dir, initial_epoch)
     else:
         run_dir = _start_run(cfg, model_dir)
@@ -246,6 +247,21 @@ def _check_time_left(train, run_dir, state):
             f"--set train.max_train_minutes={int(minutes + max(10, minutes / 2))}.")
     logger.info("Time budget: %.1f of %g min used, %.1f min left.", spent / 60, minutes,
                 minutes - spent / 60)
+
+
+def _check_same_averaging(train, run_dir, state):
+    """A run cannot switch weight averaging (`train.ema_momentum`) on or off half-way: its
+    optimiser, saved in the resume state, keeps the average or does not."""
+    optimizer = getattr(state["model"], "optimizer", None)
+    used = bool(getattr(optimizer, "use_ema", False))
+    if used == bool(train.get("ema_momentum")):
+        return
+    momentum = f"{float(optimizer.ema_momentum):g}" if used else "None"
+    raise UserError(
+        f"Run '{run_dir}' was trained {'with' if used else 'without'} weight averaging "
+        f"(train.ema_momentum = {momentum}) and the config says "
+        f"{train.get('ema_momentum')}; a run cannot switch it half-way. Resume with "
+        f"--set train.ema_momentum={momentum}, or start a new run.")
 
 
 def _fit(cfg, run_dir, state, initial_epoch, distribution):

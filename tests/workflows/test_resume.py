@@ -152,6 +152,14 @@ def test_resumed_run_keeps_its_time_budget(tiny_project, capsys):
     assert (run_dir / "run.json").read_text() == status  # a refused resume changes nothing
     assert json.loads(state_path.read_text())["epoch"] == 1
 
+    # weight averaging cannot be switched on half-way: refused, nothing changed
+    averaged = ["--set", "train.ema_momentum=0.99"]
+    assert main(["train", config, *args, "--set", "train.max_train_minutes=20", *averaged,
+                 *more]) == 2
+    err = capsys.readouterr().err
+    assert "trained without weight averaging" in err and "train.ema_momentum=None" in err, err
+    assert (run_dir / "run.json").read_text() == status
+
     assert main(["train", config, *args, "--set", "train.max_train_minutes=20", *more]) == 0
     state = json.loads(state_path.read_text())
     # 594 s + 594 s per epoch fit in 20 min; this session's seconds are added to the 594

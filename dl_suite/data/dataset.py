@@ -65,9 +65,10 @@ class SegmentationDataset(keras.utils.PyDataset):
             batches are identical every epoch.
         seed: seed of all randomness of this dataset.
         steps_per_epoch: batches per epoch; None = ceil(len(images) / batch_size).
-        target_type: "binary", "multiclass" (sparse), "onehot", "contours", or the legacy
-            "segmentation" / any string containing "contours".
-        num_classes: classes of the multiclass targets (ignored for binary and contours).
+        target_type: "binary", "multiclass" (sparse), "onehot", "contours", "distance", or the
+            legacy "segmentation" / any string containing "contours" or "distance".
+        num_classes: classes of the multiclass targets, or background + distance levels
+            (ignored for binary and contours).
         weight_map: None, "unet" or "border": y gets a second channel holding the weights.
         weight_params: keyword arguments of the weight map (e.g. w0=10, sigma=5).
         sampling_pdf: foreground bias of the patch positions (0 = uniform).

@@ -8,7 +8,7 @@ import numpy as np
 
 from dl_suite.data.legacy_filters import apply_image_filters, apply_mask_filters
 from dl_suite.data.normalization import normalize
-from dl_suite.data.targets import uses_contour_targets
+from dl_suite.data.targets import uses_instance_targets
 from dl_suite.errors import DataError
 
 # [image] keys passed to the normaliser (each method takes the ones it uses).
@@ -113,10 +113,10 @@ def preprocess_image(image, cfg, path="image"):
 def prepare_mask(mask, cfg, path="mask"):
     """Raw mask -> integer target (H, W): labels for one class, class indices for several.
 
-    For 1-class models and 3-class contour targets (`generator.target_type = "contours"`)
-    instance labels are kept (foreground = label > 0): the data pipeline needs them for the U-Net
-    weight map and the contour target, and evaluation for instance metrics. `mask.binarize =
-    True` reduces them to 0/1.
+    For 1-class models, 3-class contour targets and distance targets (`generator.target_type =
+    "contours"` or `"distance"`) instance labels are kept (foreground = label > 0): the data
+    pipeline needs them for the U-Net weight map and the contour or distance target, and
+    evaluation for instance metrics. `mask.binarize = True` reduces them to 0/1.
 
     Raises:
         DataError: a multi-class mask holds a value >= model.num_classes.
@@ -127,7 +127,7 @@ def prepare_mask(mask, cfg, path="mask"):
     num_classes = cfg["model"]["num_classes"]
     if cfg["mask"]["binarize"]:
         return (mask > 0).astype(np.uint8)
-    if num_classes == 1 or uses_contour_targets(cfg):
+    if num_classes == 1 or uses_instance_targets(cfg):
         return mask.astype(np.int32)
     if mask.max(initial=0) >= num_classes:
         raise DataError(

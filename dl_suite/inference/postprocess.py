@@ -218,6 +218,39 @@ def contour_watershed(mask, *, contour=None, contour_threshold=0.5, min_seed_siz
     return grow_seeds(np.asarray(contour, np.float32), seeds, mask, min_seed_size)
 
 
+def distance_energy(prob):
+    """The expected distance level of a distance-target model's class probabilities (H, W, C):
+    sum_k k * p_k / (C - 1), 0 on background, 1 at object centres."""
+    prob = np.asarray(prob, np.float32)
+    levels = np.arange(prob.shape[-1], dtype=np.float32) / max(prob.shape[-1] - 1, 1)
+    return prob @ levels
+
+
+@INSTANCE_METHODS.register("distance", aliases=("distance_levels",))
+def distance_level_watershed(mask, *, energy=None, seed_threshold=0.9, min_seed_size=0, **_):
+    """Splits objects with predicted distance levels (generator.target_type 'distance').
+
+    Seeds are the connected parts of the mask whose expected level `energy` exceeds
+    `seed_threshold` (object centres); each grows over the mask in order of falling energy, so
+    two seeds meet where the levels are lowest (the edge between two touching objects).
+    Objects without a seed keep one label each.
+
+    Args:
+        energy: 2D expected distance level in [0, 1] (`distance_energy` of the model output).
+        seed_threshold: energy a seed pixel must exceed (e.g. 0.6: well inside an object).
+        min_seed_size: smaller seeds are dropped (specks would split an object).
+    """
+    if energy is None:
+        raise ValueError(
+            "instance_method 'distance' needs the class probabilities of a model trained on "
+            "distance targets (generator.target_type = 'distance'), but the model has one output "
+            "channel. To fix, use instance_method = 'watershed', or train with distance targets."
+        )
+    energy = np.asarray(energy, np.float32)
+    seeds, _ = ndi.label(mask & (energy > seed_threshold))
+    return grow_seeds(-energy, seeds, mask, min_seed_size)
+
+
 def label_instances(mask, method="connected", **kwargs):
     """Instance labels of a 2D mask with `method` (a key of `INSTANCE_METHODS`).
 
@@ -311,10 +344,13 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
                       max_hole_size=options.max_hole_size, min_size=options.min_size,
                       clear_border=options.clear_border, opening_radius=options.opening_radius,
                       closing_radius=options.closing_radius)
-    contour = None
+    contour = energy = None
     if options.contour_channel is not None and prob.ndim == 3:
         contour = prob[..., options.contour_channel]
-    labels = label_instances(mask, options.instance_method, contour=contour, prob=fg,
+    if INSTANCE_METHODS.canonical(options.instance_method) == "distance" and prob.ndim == 3 \
+            and prob.shape[-1] >= 3:
+        energy = distance_energy(prob)
+    labels = label_instances(mask, options.instance_method, contour=contour, prob=fg, energy=energy,
                              min_distance=options.min_distance,
                              seed_threshold=options.seed_threshold,
                              min_seed_size=options.min_seed_size)

@@ -221,7 +221,7 @@ def evaluate(cfg, *, run=None, split="eval"):
         samples = predictor.samples(require_split(cfg, split))
     names, images, trues, raws, paths = _video_names(cfg, predictor, samples, split)
     roles = run_postprocess(cfg, None, run_cfg=predictor.run_cfg).options  # channel roles only
-    # one foreground map (1 channel, or 1 - background for contour targets): scored as binary
+    # one foreground map (1 channel, or 1 - background for contour/distance targets): binary
     binary = num_classes == 1 or roles.background_channel is not None
     tuning = {"status": "not requested (eval.optimise_threshold = false)"}
     if section["optimise_threshold"] and not binary:

@@ -54,16 +54,17 @@ def stored_tuning(run_dir):
 
 
 def output_channels(options, run_cfg):
-    """`options` with the channel roles of the run's outputs filled in: a contour-target run's
-    foreground is 1 - background (channel 0) and its contours are channel 2, unless the config
-    names other channels (background_channel, or a foreground_channel other than -1)."""
-    from dl_suite.data.targets import uses_contour_targets
+    """`options` with the channel roles of the run's outputs filled in: a contour- or
+    distance-target run's foreground is 1 - background (channel 0) and a contour run's contours
+    are channel 2, unless the config names other channels (background_channel, or a
+    foreground_channel other than -1)."""
+    from dl_suite.data.targets import uses_contour_targets, uses_instance_targets
 
-    if not uses_contour_targets(run_cfg):
+    if not uses_instance_targets(run_cfg):
         return options
     if options.background_channel is None and options.foreground_channel == -1:
         options = replace(options, background_channel=0)
-    if options.contour_channel is None:
+    if options.contour_channel is None and uses_contour_targets(run_cfg):
         options = replace(options, contour_channel=2)
     return options
 

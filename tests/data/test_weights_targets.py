@@ -64,3 +64,32 @@ def test_targets(labels):
         target_num_classes("datagen_contours", 1)
     classes = make_target(np.minimum(labels, 2), "multiclass", num_classes=3)
     assert classes.max() == 2
+
+
+def test_distance_levels_are_the_relative_distance_to_each_objects_edge_in_equal_steps():
+    square = np.zeros((7, 7), np.uint8)
+    square[1:6, 1:6] = 1  # edge ring d = 1, next ring d = 2, centre d = 3 = d_max
+    levels = make_target(square, "distance", num_classes=4)  # 3 levels: level = d here
+    expected = np.zeros((7, 7), np.uint8)
+    expected[1:6, 1:6] = 1
+    expected[2:5, 2:5] = 2
+    expected[3, 3] = 3
+    np.testing.assert_array_equal(levels, expected)
+    # two 3x3 objects touching at a corner (two 4-connected components of one binary mask):
+    # the touching pixels are edge (level 1), the centre (d = sqrt 2 without them) is level 4,
+    # the other pixels d = 1: ceil(4 / sqrt 2) = 3
+    pair = np.zeros((8, 8), np.uint8)
+    pair[1:4, 1:4] = pair[4:7, 4:7] = 255
+    levels = make_target(pair, "segmentation_distance", num_classes=5)
+    block = np.array([[3, 3, 3], [3, 4, 3], [3, 3, 1]])
+    np.testing.assert_array_equal(levels[1:4, 1:4], block)
+    np.testing.assert_array_equal(levels[4:7, 4:7], block[::-1, ::-1])
+    assert (levels[pair == 0] == 0).all()
+    # a one-pixel object is its own centre
+    dot = np.zeros((5, 5), np.uint8)
+    dot[2, 2] = 1
+    assert make_target(dot, "distance", num_classes=5)[2, 2] == 4
+    assert resolve_target_type("distance_transform", 1) == "distance"
+    assert target_num_classes("distance", 5) == 5
+    with pytest.raises(ConfigError, match="num_classes to 3 or more"):
+        target_num_classes("distance", 2)

@@ -50,8 +50,8 @@ def test_watershed_splits_touching_nuclei_connected_does_not():
     assert labels.dtype == np.uint16 and labels.max() == 2
     assert labels[32, 30] != labels[32, 54]
     assert label_instances(mask, "none") is None
-    assert INSTANCE_METHODS.names() == ["connected", "contour", "none", "seeded_watershed",
-                                       "watershed"]
+    assert INSTANCE_METHODS.names() == ["connected", "contour", "distance", "none",
+                                       "seeded_watershed", "watershed"]
 
 
 def _broken_membrane():
@@ -142,6 +142,38 @@ def test_foreground_of_a_contour_model_is_one_minus_background():
     # the last channel (contour) as foreground would lose the interiors
     last = postprocess(prob, PostprocessOptions(threshold_method="fixed", threshold=0.5))[2]
     assert last.sum() == rim.sum()
+
+
+def test_distance_levels_split_touching_nuclei_the_distance_transform_merges():
+    """Two overlapping discs of different size joined by a wide neck: the watershed of the
+    mask's own distance transform finds one centre (min_distance 15), the predicted distance
+    levels (softmax over background + 4 levels, made from the true instances) give one seed
+    per nucleus, and the two meet at the neck."""
+    from dl_suite.data.targets import make_target
+    from dl_suite.inference.postprocess import distance_energy
+
+    true = disk((48, 80), (24, 28), 15).astype(np.int32)
+    true[disk((48, 80), (24, 48), 11) & (true == 0)] = 2
+    mask = true > 0
+    assert label_instances(mask, "watershed", min_distance=15).max() == 1
+    levels = make_target(true, "distance", num_classes=5)
+    prob = np.full(levels.shape + (5,), 0.02, np.float32)
+    np.put_along_axis(prob, levels[..., None].astype(int), 0.92, axis=-1)
+    energy = distance_energy(prob)
+    np.testing.assert_allclose(energy[24, 28], 0.92 + 0.02 * (0 + 1 + 2 + 3) / 4, atol=1e-6)
+    np.testing.assert_allclose(energy[0, 0], 0.02 * (1 + 2 + 3 + 4) / 4, atol=1e-6)
+    options = PostprocessOptions(threshold_method="fixed", threshold=0.5, background_channel=0,
+                                 instance_method="distance", seed_threshold=0.7)
+    _, _, got_mask, labels = postprocess(prob, options)
+    assert (got_mask == mask).all()
+    assert labels.max() == 2 and labels[24, 28] != labels[24, 50]
+    # each predicted object matches its true nucleus (the seam runs through a level-1 plateau)
+    for value in (1, 2):
+        got = labels == np.bincount(labels[true == value]).argmax()
+        iou = (got & (true == value)).sum() / (got | (true == value)).sum()
+        assert iou > 0.9, (value, iou)  # 0.97 and 0.93
+    with pytest.raises(ValueError, match="distance targets"):
+        label_instances(mask, "distance")
 
 
 def test_postprocess_pipeline_from_config_section():

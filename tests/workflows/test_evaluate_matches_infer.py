@@ -115,14 +115,19 @@ def test_tuning_never_sees_the_scored_images(trained):
     assert not (run_dir / "threshold.json").exists()
 
 
-def test_contour_model_is_scored_as_binary_foreground_like_infer_writes(tmp_path):
-    """A 3-class contour-target run: foreground = 1 - background, contours split objects, the
-    threshold is tuned on validation images, and evaluate scores infer's files exactly."""
+@pytest.mark.parametrize("target_type, classes, instance_method", [
+    ("contours", 3, "contour"), ("distance", 4, "distance")])
+def test_instance_target_model_is_scored_as_binary_foreground_like_infer_writes(
+        tmp_path, target_type, classes, instance_method):
+    """A 3-class contour-target or a distance-level run: foreground = 1 - background, contours
+    or distance levels split objects, the threshold is tuned on validation images, and evaluate
+    scores infer's files exactly."""
     make_demo_data(tmp_path / "data", num_train=6, num_test=2, size=48)
     (tmp_path / "project.config").write_text(CONFIG)
     overrides = TINY + [
-        "generator.target_type=contours", "model.num_classes=3", "model.loss=sparse_cce",
-        "model.metrics=[]", "segmentation.instance_method=contour",
+        f"generator.target_type={target_type}", f"model.num_classes={classes}",
+        "model.loss=sparse_cce", "model.metrics=[]",
+        f"segmentation.instance_method={instance_method}", "segmentation.seed_threshold=0.5",
         "train.val_image_datapath=./data/train/images", "train.val_mask_datapath=./data/train/masks",
         "eval.optimise_threshold=True", "eval.threshold_metric=f1_50", "eval.min_size_grid=[0, 5]",
     ]
@@ -139,7 +144,7 @@ def test_contour_model_is_scored_as_binary_foreground_like_infer_writes(tmp_path
         prob = read_image(tmp_path / "predictions" / f"{name}_prob.tif")
         mask = read_image(tmp_path / "predictions" / f"{name}_mask.tif") > 0
         labels = read_image(tmp_path / "predictions" / f"{name}_labels.tif")
-        assert prob.shape == (3, 48, 48)  # the ImageJ TIFF holds channels first
+        assert prob.shape == (classes, 48, 48)  # the ImageJ TIFF holds channels first
         # infer's mask is the foreground 1 - background above the tuned threshold
         foreground = 1.0 - prob[0] > stored["threshold"]
         assert (mask <= foreground).all() and "iou" in row and "f1_50" in row

@@ -19,3 +19,8 @@ def test_contour_runs_take_foreground_as_one_minus_background_and_contours_from_
     # other runs are left alone
     plain = output_channels(PostprocessOptions(), _run_cfg("segmentation", 2))
     assert (plain.background_channel, plain.contour_channel) == (None, None)
+
+
+def test_distance_runs_take_foreground_as_one_minus_background_without_contours():
+    options = output_channels(PostprocessOptions(), _run_cfg("distance", 5))
+    assert (options.background_channel, options.contour_channel) == (0, None)

@@ -50,12 +50,15 @@ def preprocessing(image_section):
     )
 
 
-def channel_names(classes, background_channel=None, contour_channel=None):
+def channel_names(classes, background_channel=None, contour_channel=None, distance_levels=False):
     """Output channel names: `class<i>`, or the roles of a contour-target run (background,
-    interior, contour), whose foreground is 1 - background."""
+    interior, contour) or a distance-level run (background, level1..levelK), whose foreground
+    is 1 - background."""
     names = [f"class{i}" for i in range(classes)]
     if background_channel is None:
         return names
+    if distance_levels and background_channel % classes == 0:
+        return ["background"] + [f"level{k}" for k in range(1, classes)]
     roles = {background_channel % classes: "background"}
     if contour_channel is not None:
         roles[contour_channel % classes] = "contour"

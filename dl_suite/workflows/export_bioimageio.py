@@ -241,7 +241,10 @@ def export_bioimageio(run_dir, cfg, model, out, *, authors=None, test=False):
     name = f"dl-suite {cfg['model']['name']} {Path(run_dir).name}"
     classes = int(expected.shape[-1])
     data_range = (0.0, 1.0) if activation in ("sigmoid", "softmax") else (None, None)
-    names = rdf_lib.channel_names(classes, background, segment.options.contour_channel)
+    from dl_suite.data.targets import config_target_kind
+
+    names = rdf_lib.channel_names(classes, background, segment.options.contour_channel,
+                                  distance_levels=config_target_kind(cfg) == "distance")
     foreground = None if background is None else rdf_lib.foreground_note(names, background, threshold)
     inputs, outputs = rdf_lib.tensors(
         channels=int(raw.shape[-1]), classes=classes, size=size, step=step, pre=pre, post=post,

@@ -47,3 +47,12 @@ def test_postprocessing_of_each_activation():
     assert postprocessing("softmax", None)[0] == [{"id": "softmax", "kwargs": {"axis": "channel"}}]
     with pytest.raises(UserError, match="tanh"):
         postprocessing("tanh", 0.5)
+
+
+def test_channel_names_of_contour_and_distance_level_runs():
+    from dl_suite.workflows.bioimageio_rdf import channel_names
+
+    assert channel_names(3, 0, 2) == ["background", "interior", "contour"]
+    assert channel_names(5, 0, None, distance_levels=True) == [
+        "background", "level1", "level2", "level3", "level4"]
+    assert channel_names(3) == ["class0", "class1", "class2"]

@@ -58,8 +58,19 @@ def output_channels(options, run_cfg):
     distance-target run's foreground is 1 - background (channel 0) and a contour run's contours
     are channel 2, unless the config names other channels (background_channel, or a
     foreground_channel other than -1)."""
-    from dl_suite.data.targets import uses_contour_targets, uses_instance_targets
+    from dl_suite.data.targets import config_target_kind, uses_contour_targets, uses_instance_targets
 
+    if options.instance_method in ("distance", "distance_levels") \
+            and config_target_kind(run_cfg) != "distance":
+        from dl_suite.errors import ConfigError
+
+        raise ConfigError([
+            "segmentation.instance_method = 'distance' splits objects with the distance levels "
+            "of a model trained on them, but this run was trained on target_type "
+            f"'{config_target_kind(run_cfg)}'. To fix, set segmentation.instance_method to "
+            "'watershed' (or 'contour' for a contour run), or train with "
+            "generator.target_type = 'distance' and model.num_classes = 5."
+        ])
     if not uses_instance_targets(run_cfg):
         return options
     if options.background_channel is None and options.foreground_channel == -1:

@@ -1,3 +1,6 @@
+import pytest
+
+from dl_suite.errors import ConfigError
 from dl_suite.inference.postprocess import PostprocessOptions
 from dl_suite.data.targets import uses_contour_targets as contour_target_run
 from dl_suite.workflows.postprocessing import output_channels
@@ -24,3 +27,6 @@ def test_contour_runs_take_foreground_as_one_minus_background_and_contours_from_
 def test_distance_runs_take_foreground_as_one_minus_background_without_contours():
     options = output_channels(PostprocessOptions(), _run_cfg("distance", 5))
     assert (options.background_channel, options.contour_channel) == (0, None)
+    # the distance split needs a distance-level run
+    with pytest.raises(ConfigError, match="instance_method to 'watershed'"):
+        output_channels(PostprocessOptions(instance_method="distance"), _run_cfg("contours", 3))

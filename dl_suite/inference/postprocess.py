@@ -226,7 +226,7 @@ def distance_energy(prob):
     return prob @ levels
 
 
-@INSTANCE_METHODS.register("distance", aliases=("distance_levels",))
+@INSTANCE_METHODS.register("distance")
 def distance_level_watershed(mask, *, energy=None, seed_threshold=0.9, min_seed_size=0, **_):
     """Splits objects with predicted distance levels (generator.target_type 'distance').
 
@@ -243,8 +243,8 @@ def distance_level_watershed(mask, *, energy=None, seed_threshold=0.9, min_seed_
     if energy is None:
         raise ValueError(
             "instance_method 'distance' needs the class probabilities of a model trained on "
-            "distance targets (generator.target_type = 'distance'), but the model has one output "
-            "channel. To fix, use instance_method = 'watershed', or train with distance targets."
+            "distance targets (generator.target_type = 'distance'; 3 or more output channels). "
+            "To fix, use instance_method = 'watershed', or train with distance targets."
         )
     energy = np.asarray(energy, np.float32)
     seeds, _ = ndi.label(mask & (energy > seed_threshold))
@@ -347,8 +347,7 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
     contour = energy = None
     if options.contour_channel is not None and prob.ndim == 3:
         contour = prob[..., options.contour_channel]
-    if INSTANCE_METHODS.canonical(options.instance_method) == "distance" and prob.ndim == 3 \
-            and prob.shape[-1] >= 3:
+    if options.instance_method == "distance" and prob.ndim == 3 and prob.shape[-1] >= 3:
         energy = distance_energy(prob)
     labels = label_instances(mask, options.instance_method, contour=contour, prob=fg, energy=energy,
                              min_distance=options.min_distance,

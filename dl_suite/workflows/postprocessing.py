@@ -60,8 +60,7 @@ def output_channels(options, run_cfg):
     foreground_channel other than -1)."""
     from dl_suite.data.targets import config_target_kind, uses_contour_targets, uses_instance_targets
 
-    if options.instance_method in ("distance", "distance_levels") \
-            and config_target_kind(run_cfg) != "distance":
+    if options.instance_method == "distance" and config_target_kind(run_cfg) != "distance":
         from dl_suite.errors import ConfigError
 
         raise ConfigError([

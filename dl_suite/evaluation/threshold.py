@@ -58,17 +58,20 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
 
 
 def best_grid_row(grid, tolerance=1e-9):
-    """The best [threshold, min_size, score] row of a grid, and how many rows tie with it.
+    """The best [threshold, min_size, score(, split value)] row of a grid, and how many rows
+    tie with it.
 
     A few validation images cannot rank thresholds whose scores differ by one object (F1 on
     about 30 nuclei) or by a thousandth of V_Rand: such rows count as tied. Among tied rows
     the choice is the middle of the widest plateau (a run of consecutive tied thresholds at
     one minimum size), where a small shift of the probabilities changes little, not a narrow
     peak or a plateau's edge next to a drop. Equal plateaus: the first (smallest minimum size,
-    lowest thresholds); an even plateau: its lower middle.
+    lowest thresholds); an even plateau: its lower middle. Rows with a fourth value (the split
+    parameter) form plateaus only with rows of the same value.
 
     Args:
-        grid: list of [threshold, min_size, score], thresholds ascending within a min size.
+        grid: list of [threshold, min_size, score(, split value)], thresholds ascending within a
+            min size (and split value).
         tolerance: scores within `tolerance` of the best count as tied (1e-9: exact ties only).
 
     Returns:
@@ -80,7 +83,8 @@ def best_grid_row(grid, tolerance=1e-9):
         if row[2] < top - tolerance:
             continue
         tied += 1
-        if plateaus and plateaus[-1][-1] == i - 1 and grid[i - 1][1] == row[1]:
+        if (plateaus and plateaus[-1][-1] == i - 1 and grid[i - 1][1] == row[1]
+                and grid[i - 1][3:] == row[3:]):
             plateaus[-1].append(i)
         else:
             plateaus.append([i])
@@ -90,7 +94,7 @@ def best_grid_row(grid, tolerance=1e-9):
 
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
                        segment=None, true_labels=None, connectivity=1, names=None,
-                       tolerance=DEFAULT_TOLERANCE):
+                       tolerance=DEFAULT_TOLERANCE, split_values=()):
     """Grid search for the (threshold, min_size) that maximises `metric` over the images: the
     mean over images, except the ISBI metrics, pooled over images as `evaluate` reports them.
 
@@ -110,13 +114,15 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         names: image names, stored in the result as `images`.
         tolerance: scores within `tolerance` of the best count as tied; ties are broken
             by `best_grid_row` (the middle of the widest plateau).
+        split_values: values of the instance split's parameter to try as a third axis
+            (`segment` then takes it as a fourth argument); empty: `segment`'s own value.
 
     Returns:
         dict: `threshold`, `min_size`, `metric`, `aggregate` ("mean" or "pooled"), `score`
         (at the chosen row), `best_score` (the grid's best), `default_score` (at threshold 0.5
         and the first min size, for comparison), `grid` (list of [threshold, min_size,
-        score]), `tolerance`, `tied` (rows within `tolerance` of the best), `num_images`,
-        `images`.
+        score(, split value)]), `tolerance`, `tied` (rows within `tolerance` of the best),
+        `num_images`, `images`; with `split_values` also `split_value` (the chosen one).
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -133,6 +139,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
             "Received multi-class probabilities; threshold optimisation applies to binary "
             "(1-channel sigmoid) models only, multi-class models use argmax."
         )
+    if split_values and segment is None:
+        raise ValueError("split_values need a `segment` that takes the split value.")
     segment = segment or _default_segment
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else tuple(thresholds)
     min_sizes = tuple(min_sizes) if min_sizes else (0,)
@@ -141,15 +149,19 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
 
     pooled = metric in ISBI_METRICS
 
-    def grid_score(threshold, min_size):
-        segmented = [segment(prob, threshold, min_size) for prob in probs]
+    def grid_score(threshold, min_size, *split):
+        segmented = [segment(prob, threshold, min_size, *split) for prob in probs]
         if pooled:
             return float(pooled_isbi_score([mask for mask, _ in segmented], trues, metric))
         return float(np.mean([score_at(mask, labels, true, metric, reference, connectivity)
                               for (mask, labels), true, reference
                               in zip(segmented, trues, references)]))
 
-    grid = [[float(t), int(m), grid_score(t, m)] for m in min_sizes for t in thresholds]
+    if split_values:
+        grid = [[float(t), int(m), grid_score(t, m, s), float(s)]
+                for s in split_values for m in min_sizes for t in thresholds]
+    else:
+        grid = [[float(t), int(m), grid_score(t, m)] for m in min_sizes for t in thresholds]
     chosen, tied = best_grid_row(grid, max(float(tolerance), 1e-9))
     result = {"metric": metric, "aggregate": "pooled" if pooled else "mean",
               "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
@@ -157,10 +169,13 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
               "default_score": grid_score(0.5, min_sizes[0]), "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
-    logger.info("%s %.4f at threshold %.2f, min size %d: %d grid points lie within %.3g of the "
+    if split_values:
+        result["split_value"] = chosen[3]
+    logger.info("%s %.4f at threshold %.2f, min size %d%s: %d grid points lie within %.3g of the "
                 "best (%.4f), this is the middle of their widest run (%.4f at 0.5).", metric,
-                chosen[2], chosen[0], chosen[1], tied, tolerance, result["best_score"],
-                result["default_score"])
+                chosen[2], chosen[0], chosen[1],
+                f", split value {chosen[3]:g}" if split_values else "", tied, tolerance,
+                result["best_score"], result["default_score"])
     return result
 
 

@@ -1,7 +1,7 @@
 """From probabilities to masks and instance labels: threshold, cleanup, instance splitting."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -262,6 +262,23 @@ def label_instances(mask, method="connected", **kwargs):
         return None
     top = int(labels.max(initial=0))
     return labels.astype(np.uint16 if top <= 65535 else np.uint32)
+
+
+# The one parameter of each instance split that threshold tuning can also choose
+# (`eval.split_grid`): the watershed's minimum distance between centres, the seed level of the
+# seeded and distance-level watersheds.
+SPLIT_PARAMETERS = {"watershed": "min_distance", "seeded_watershed": "seed_threshold",
+                    "distance": "seed_threshold"}
+
+
+def with_split_value(options, value):
+    """`options` with the split parameter of its instance method set to `value` (an int for
+    min_distance); ValueError when the method has none (`SPLIT_PARAMETERS`)."""
+    name = SPLIT_PARAMETERS.get(options.instance_method)
+    if name is None:
+        raise ValueError(f"instance_method '{options.instance_method}' has no split parameter; "
+                         f"those with one: {', '.join(SPLIT_PARAMETERS)}.")
+    return replace(options, **{name: int(round(value)) if name == "min_distance" else float(value)})
 
 
 @dataclass(frozen=True)

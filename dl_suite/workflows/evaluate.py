@@ -140,6 +140,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None, run_cfg=predictor.run_cfg)
+    split_name, split_values = _split_grid(section, segment.options)
     true_labels = [true_objects(r, section["connectivity"]) for r in raws]
     candidates = runs.checkpoint_candidates(predictor.run_dir, section["model_choice"])
     results = {}
@@ -149,14 +150,18 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         probs = model.probabilities(images, desc=f"validation ({name})", names=names)
         results[name] = optimise_threshold(
             probs, trues, section["threshold_metric"], section["threshold_grid"],
-            section["min_size_grid"], segment=lambda p, t, m: segment.at(t, m)(p)[1:],
+            section["min_size_grid"], segment=lambda p, t, m, s=None: segment.at(t, m, s)(p)[1:],
             true_labels=true_labels, connectivity=section["connectivity"], names=names,
-            tolerance=section["threshold_tolerance"])
+            tolerance=section["threshold_tolerance"], split_values=split_values)
     order = list(results)
     chosen = max(order, key=lambda n: (results[n]["score"], order.index(n)))
     result = dict(results[chosen], model=chosen,
                   model_scores={n: r["score"] for n, r in results.items()})
     result.update(image_paths=sorted(set(paths)), source=source)
+    if split_name:
+        result.update(split_parameter=split_name, instance_method=segment.options.instance_method)
+        logger.info("Optimised %s: %g (eval.split_grid %s)", split_name, result["split_value"],
+                    list(split_values))
     save_threshold(predictor.run_dir, result)
     if len(results) > 1:
         logger.info("Model chosen on the validation images: %s (%s)", chosen, ", ".join(
@@ -167,6 +172,34 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     return {"status": "optimised", "validation_images": len(names), "source": source,
             "metric": result["metric"], "score": result["score"], "model": chosen,
             "model_scores": result["model_scores"]}
+
+
+def _split_grid(section, options):
+    """(parameter name, values) of `eval.split_grid` for the run's instance method, or
+    (None, ()) when no grid is given; a grid for a method without a split parameter, or values
+    that parameter cannot take, is a config error."""
+    from dl_suite.errors import ConfigError
+    from dl_suite.inference.postprocess import SPLIT_PARAMETERS
+
+    values = tuple(section.get("split_grid") or ())
+    if not values:
+        return None, ()
+    name = SPLIT_PARAMETERS.get(options.instance_method)
+    methods = ", ".join(f"'{m}' ({p})" for m, p in SPLIT_PARAMETERS.items())
+    if name is None:
+        raise ConfigError([
+            f"eval.split_grid = {list(values)} tunes the parameter of the instance split, but "
+            f"segmentation.instance_method '{options.instance_method}' has none. To fix, remove "
+            f"eval.split_grid or use an instance method that has one: {methods}."])
+    if name == "min_distance" and any(v < 1 or v != int(v) for v in values):
+        raise ConfigError([
+            f"eval.split_grid = {list(values)} holds values of min_distance (instance_method "
+            "'watershed'): whole numbers of pixels, 1 or more, e.g. [5, 10, 15]."])
+    if name == "seed_threshold" and any(not 0 < v < 1 for v in values):
+        raise ConfigError([
+            f"eval.split_grid = {list(values)} holds values of seed_threshold (instance_method "
+            f"'{options.instance_method}'): numbers between 0 and 1, e.g. [0.5, 0.6, 0.7, 0.8]."])
+    return name, values
 
 
 def _check_tuning(run_dir, paths, tuning):

@@ -6,8 +6,10 @@ run's `threshold.json` to one `RunPostprocess`; `infer` writes its masks and lab
 
 Precedence (threshold_method 'run', the default): the threshold and minimum object size stored
 in the run (optimised on validation images; a stored 0 is a real 0), else `infer.threshold`
-(else 0.5) and `segmentation.min_size` (else `eval.min_object_size`). With 'fixed' or 'otsu' the
-stored values are not used.
+(else 0.5) and `segmentation.min_size` (else `eval.min_object_size`); the split parameter
+(`min_distance` or `seed_threshold`) stored in the run when `eval.split_grid` tuned it for the
+same instance method, else the [segmentation] value. With 'fixed' or 'otsu' the stored values
+are not used.
 """
 
 import logging
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from dl_suite.inference.postprocess import PostprocessOptions, postprocess
+from dl_suite.inference.postprocess import (
+    SPLIT_PARAMETERS, PostprocessOptions, postprocess, with_split_value,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +43,13 @@ class RunPostprocess:
         _, threshold, mask, labels = postprocess(prob, self.options, run_threshold=self.run_threshold)
         return threshold, mask, labels
 
-    def at(self, threshold, min_size):
-        """The same post-processing with a fixed threshold and minimum size (for tuning)."""
+    def at(self, threshold, min_size, split_value=None):
+        """The same post-processing with a fixed threshold and minimum size, and the instance
+        split's parameter (`SPLIT_PARAMETERS`) set to `split_value` unless None (for tuning)."""
         options = replace(self.options, threshold_method="fixed", threshold=float(threshold),
                           min_size=int(min_size))
+        if split_value is not None:
+            options = with_split_value(options, split_value)
         return RunPostprocess(options, None, {"threshold": "fixed", "min_size": "fixed"})
 
 
@@ -130,7 +137,25 @@ def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
     else:
         options = replace(options, min_size=config_min)
         source["min_size"] = min_source
+    options, source = _stored_split(options, stored if threshold is None else None, source)
     return RunPostprocess(options, run_threshold, source)
+
+
+def _stored_split(options, stored, source):
+    """The split parameter tuned by `eval.split_grid` (threshold.json `split_parameter`,
+    `split_value`) when it belongs to the current instance method and threshold_method is
+    'run'; else the [segmentation] value."""
+    name = SPLIT_PARAMETERS.get(options.instance_method)
+    if name is None:
+        return options, source
+    tuned = (stored or {}).get("split_parameter")
+    if options.threshold_method == "run" and tuned == name and stored.get("split_value") is not None:
+        options = with_split_value(options, stored["split_value"])
+        return options, {**source, name: "run (threshold.json)"}
+    if tuned not in (None, name):
+        logger.warning("The run's threshold.json tuned %s, which instance_method '%s' does not "
+                       "use: segmentation.%s is used.", tuned, options.instance_method, name)
+    return options, {**source, name: f"segmentation.{name}"}
 
 
 def segment_frames(segment, probs, names, temporal=None):

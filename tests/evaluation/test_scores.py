@@ -235,3 +235,31 @@ def test_class_map_agrees_with_the_written_mask():
     np.testing.assert_array_equal(class_map(prob, mask, 2), expected)
     two = class_map(np.stack([1 - prob[..., 2] / 2, prob[..., 2] / 2], -1), mask, 1)
     np.testing.assert_array_equal(two, mask)  # 2 classes: exactly the mask
+
+
+def test_split_values_are_a_third_grid_axis_and_plateaus_stay_within_one_value():
+    # at min size 0: two tied rows at split 5, three at split 10; without the split column
+    # all five would be one plateau whose middle is (0.4, split 10)
+    grid = [[0.4, 0, 0.9, 5], [0.5, 0, 0.9, 5], [0.4, 0, 0.9, 10], [0.5, 0, 0.9, 10],
+            [0.6, 0, 0.9, 10]]
+    assert best_grid_row(grid) == ([0.5, 0, 0.9, 10], 5)
+
+    from dl_suite.inference.postprocess import PostprocessOptions
+    from dl_suite.workflows.postprocessing import RunPostprocess
+
+    # two discs of radius 9 whose centres are 16 px apart touch along a neck: a watershed
+    # with min distance 30 finds one centre: one object, which matches disc 1 (IoU = disc 1 /
+    # both > 0.5, as disc 2 lacks the shared pixels): TP 1, FN 1, F1 = 2/3; 5 finds both: F1 1
+    yy, xx = np.mgrid[:40, :56]
+    true = np.zeros((40, 56), np.int32)
+    true[(yy - 20) ** 2 + (xx - 20) ** 2 <= 81] = 1
+    true[((yy - 20) ** 2 + (xx - 36) ** 2 <= 81) & (true == 0)] = 2
+    prob = np.where(true > 0, 0.9, 0.1)
+    segment = RunPostprocess(PostprocessOptions(instance_method="watershed", fill_holes=False))
+    result = optimise_threshold(
+        [prob], [true > 0], "f1_50", thresholds=(0.5,), true_labels=[true],
+        segment=lambda p, t, m, s=None: segment.at(t, m, s)(p)[1:], split_values=(30, 5))
+    assert [row[2:] for row in result["grid"]] == [[pytest.approx(2 / 3), 30.0], [1.0, 5.0]]
+    assert result["split_value"] == 5 and result["score"] == 1.0
+    with pytest.raises(ValueError, match="split"):
+        optimise_threshold([prob], [true > 0], "f1_50", split_values=(5,))

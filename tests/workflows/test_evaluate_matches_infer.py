@@ -194,3 +194,47 @@ def test_evaluate_keeps_the_checkpoint_that_scores_higher_on_validation_and_infe
     assert summary["model"] == "model.keras" and summary["mean"]["dice"] == 0.0
     assert json.loads((run / "threshold.json").read_text())["model"] == "model.keras"
     assert runs.model_file(run) == run / "model.keras"
+
+
+def test_split_grid_tunes_min_distance_and_infer_applies_the_stored_value(trained, tmp_path):
+    from dataclasses import replace
+
+    from dl_suite.inference.postprocess import postprocess
+    from dl_suite.workflows.postprocessing import run_postprocess
+
+    root, run_dir = trained
+    stored_file = run_dir / "threshold.json"
+    sets = TINY + ["segmentation.instance_method=watershed", "segmentation.min_distance=20",
+                   "eval.optimise_threshold=True", "eval.threshold_metric=f1_50",
+                   "eval.threshold_grid=[0.3, 0.5]", "eval.min_size_grid=[0]",
+                   "eval.split_grid=[1, 40]"]
+    cfg = load_config(root / "project.config", sets)
+    try:
+        summary = evaluate(cfg, run=run_dir)["summary"]
+        stored = json.loads(stored_file.read_text())
+        assert stored["split_parameter"] == "min_distance" and stored["split_value"] in (1, 40)
+        assert stored["instance_method"] == "watershed"
+        assert [row[3] for row in stored["grid"]] == [1, 1, 40, 40]  # a third grid axis
+        assert summary["sources"]["min_distance"] == "run (threshold.json)"
+
+        # infer applies the stored value, not segmentation.min_distance = 20: at the 40th
+        # percentile of this barely trained model's probabilities the masks are irregular
+        # blobs that min distance 1 cuts into more pieces than 40
+        infer(cfg, run=run_dir, output_dir=tmp_path / "first")
+        threshold = float(np.percentile(read_image(tmp_path / "first" / "nuclei_000_prob.tif"), 40))
+        objects = {}
+        for value in (1, 40):
+            stored_file.write_text(json.dumps({**stored, "threshold": threshold, "split_value": value}))
+            segment = run_postprocess(cfg, run_dir)
+            assert segment.options.min_distance == value
+            out = tmp_path / f"d{value}"
+            infer(cfg, run=run_dir, output_dir=out)
+            prob = read_image(out / "nuclei_000_prob.tif")
+            labels = read_image(out / "nuclei_000_labels.tif")
+            expected = postprocess(prob, replace(segment.options, threshold_method="fixed",
+                                                 threshold=threshold))[3]
+            np.testing.assert_array_equal(labels, expected)
+            objects[value] = int(labels.max())
+        assert objects[1] > objects[40] >= 1
+    finally:
+        stored_file.unlink(missing_ok=True)

@@ -30,3 +30,46 @@ def test_distance_runs_take_foreground_as_one_minus_background_without_contours(
     # the distance split needs a distance-level run
     with pytest.raises(ConfigError, match="instance_method to 'watershed'"):
         output_channels(PostprocessOptions(instance_method="distance"), _run_cfg("contours", 3))
+
+
+def _cfg(**segmentation):
+    return {"segmentation": {"threshold_method": "run", **segmentation},
+            "infer": {"threshold": None}, "eval": {"min_object_size": 0}}
+
+
+def test_a_tuned_split_value_is_used_only_by_the_method_it_was_tuned_for(tmp_path, caplog):
+    import json
+
+    from dl_suite.workflows.postprocessing import run_postprocess
+
+    plain = _run_cfg("segmentation", 1)
+    (tmp_path / "threshold.json").write_text(json.dumps(
+        {"threshold": 0.4, "min_size": 0, "split_parameter": "min_distance", "split_value": 7}))
+    segment = run_postprocess(_cfg(instance_method="watershed", min_distance=15), tmp_path,
+                              run_cfg=plain)
+    assert segment.options.min_distance == 7 and isinstance(segment.options.min_distance, int)
+    assert segment.source["min_distance"] == "run (threshold.json)"
+    # the config's own value: with threshold_method 'fixed', or an explicit eval threshold
+    for cfg, threshold in ((_cfg(instance_method="watershed", min_distance=15,
+                                 threshold_method="fixed"), None),
+                           (_cfg(instance_method="watershed", min_distance=15), 0.5)):
+        segment = run_postprocess(cfg, tmp_path, threshold=threshold, run_cfg=plain)
+        assert segment.options.min_distance == 15
+        assert segment.source["min_distance"] == "segmentation.min_distance"
+    # a min distance means nothing to the seeded watershed: its seed threshold stays, warned
+    segment = run_postprocess(_cfg(instance_method="seeded_watershed", seed_threshold=0.8),
+                              tmp_path, run_cfg=plain)
+    assert segment.options.seed_threshold == 0.8 and "does not use" in caplog.text
+    # methods without a split parameter have no such source
+    assert "min_distance" not in run_postprocess(_cfg(), tmp_path, run_cfg=plain).source
+
+
+@pytest.mark.parametrize("method, grid, message", [
+    ("contour", [0.5], "has none"), ("connected", [5], "has none"),
+    ("watershed", [2.5], "whole numbers"), ("distance", [1.5], "between 0 and 1")])
+def test_split_grids_that_cannot_apply_are_config_errors(method, grid, message):
+    from dl_suite.workflows.evaluate import _split_grid
+
+    with pytest.raises(ConfigError, match=message):
+        _split_grid({"split_grid": grid}, PostprocessOptions(instance_method=method))
+    assert _split_grid({"split_grid": []}, PostprocessOptions(instance_method=method)) == (None, ())

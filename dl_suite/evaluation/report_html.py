@@ -41,10 +41,17 @@ def threshold_chart(tuned):
     grid = (tuned or {}).get("grid") or []
     if not grid:
         return ""
-    sizes = sorted({int(row[1]) for row in grid})
-    series = [(f"min size {size}" if len(sizes) > 1 else tuned.get("metric", "score"),
-               [row[0] for row in grid if row[1] == size], [row[2] for row in grid if row[1] == size])
-              for size in sizes]
+    keys = sorted({(int(row[1]), *row[3:4]) for row in grid})  # (min size[, split value])
+    split = tuned.get("split_parameter", "split")
+
+    def label(key):
+        parts = [f"min size {key[0]}"] if len({k[0] for k in keys}) > 1 else []
+        parts += [f"{split} {key[1]:g}"] if len(key) > 1 and len(keys) > 1 else []
+        return ", ".join(parts) or tuned.get("metric", "score")
+
+    rows = {key: [row for row in grid if (int(row[1]), *row[3:4]) == key] for key in keys}
+    series = [(label(key), [row[0] for row in rows[key]], [row[2] for row in rows[key]])
+              for key in keys]
     return line_chart(series, title=f"validation {tuned.get('metric', 'score')} vs threshold",
                       x_label="threshold", marker_x=tuned.get("threshold"))
 

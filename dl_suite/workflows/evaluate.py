@@ -169,9 +169,12 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     logger.info("Optimised threshold %.3f and min size %d on %d validation images (%s): %s = %.4f",
                 result["threshold"], result["min_size"], len(names), source,
                 section["threshold_metric"], result["score"])
-    return {"status": "optimised", "validation_images": len(names), "source": source,
-            "metric": result["metric"], "score": result["score"], "model": chosen,
-            "model_scores": result["model_scores"]}
+    tuning = {"status": "optimised", "validation_images": len(names), "source": source,
+              "metric": result["metric"], "score": result["score"], "model": chosen,
+              "model_scores": result["model_scores"]}
+    if split_name:
+        tuning.update(split_parameter=split_name, split_value=result["split_value"])
+    return tuning
 
 
 def _split_grid(section, options):

@@ -107,3 +107,13 @@ def test_svg_chart_keeps_every_point_inside_the_plot():
     assert len(points) == 3 and len(circles) == 4  # the None point is skipped
     assert all(48 <= x <= 300 - 12 and 36 <= y <= 200 - 36 for x, y in points + circles)
     assert 'class="marker"' in svg and line_chart([("a", [1], [None])], title="t", x_label="x") == ""
+
+
+def test_threshold_chart_draws_one_line_per_split_value():
+    from dl_suite.evaluation.report_html import threshold_chart
+
+    grid = [[t, 0, 0.8 + s / 100, s] for s in (5.0, 15.0) for t in (0.3, 0.5, 0.7)]
+    chart = threshold_chart({"metric": "f1_50", "threshold": 0.5, "grid": grid,
+                             "split_parameter": "min_distance", "split_value": 15.0})
+    assert "min_distance 5" in chart and "min_distance 15" in chart
+    assert "min size" not in chart  # one minimum size: not named

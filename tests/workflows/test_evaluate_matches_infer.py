@@ -216,6 +216,7 @@ def test_split_grid_tunes_min_distance_and_infer_applies_the_stored_value(traine
         assert stored["instance_method"] == "watershed"
         assert [row[3] for row in stored["grid"]] == [1, 1, 40, 40]  # a third grid axis
         assert summary["sources"]["min_distance"] == "run (threshold.json)"
+        assert summary["tuning"]["split_value"] == stored["split_value"]
 
         # infer applies the stored value, not segmentation.min_distance = 20: at the 40th
         # percentile of this barely trained model's probabilities the masks are irregular

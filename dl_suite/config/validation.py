@@ -114,3 +114,29 @@ def schema_problems(values, origins):
             error = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
         problems.append(_describe(error, origins))
     return problems
+
+
+def split_grid_problems(values):
+    """Messages for an `eval.split_grid` that the instance method cannot use (empty: fine):
+    a method without a split parameter, or values its parameter cannot take."""
+    from dl_suite.inference.postprocess import SPLIT_PARAMETERS
+
+    grid = values["eval"].get("split_grid") or []
+    method = values["segmentation"].get("instance_method")
+    numbers = isinstance(grid, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid)
+    if not grid or not numbers or not isinstance(method, str):
+        return []  # empty, or a type error the schema reports
+    name = SPLIT_PARAMETERS.get(method)
+    if name is None:
+        methods = ", ".join(f"'{m}' ({p})" for m, p in SPLIT_PARAMETERS.items())
+        return [f"eval.split_grid = {grid} tunes the parameter of the instance split, but "
+                f"segmentation.instance_method '{method}' has none. To fix, remove "
+                f"eval.split_grid or use an instance method that has one: {methods}."]
+    if name == "min_distance" and any(v < 1 or v != int(v) for v in grid):
+        return [f"eval.split_grid = {grid} holds values of min_distance (instance_method "
+                "'watershed'): whole numbers of pixels, 1 or more, e.g. [5, 10, 15]."]
+    if name == "seed_threshold" and any(not 0 < v < 1 for v in grid):
+        return [f"eval.split_grid = {grid} holds values of seed_threshold (instance_method "
+                f"'{method}'): numbers between 0 and 1, e.g. [0.5, 0.6, 0.7, 0.8]."]
+    return []

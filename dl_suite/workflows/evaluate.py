@@ -140,7 +140,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None, run_cfg=predictor.run_cfg)
-    split_name, split_values = _split_grid(section, segment.options)
+    split_name, split_values = _split_grid(cfg, segment.options)
     true_labels = [true_objects(r, section["connectivity"]) for r in raws]
     candidates = runs.checkpoint_candidates(predictor.run_dir, section["model_choice"])
     results = {}
@@ -177,32 +177,20 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     return tuning
 
 
-def _split_grid(section, options):
-    """(parameter name, values) of `eval.split_grid` for the run's instance method, or
-    (None, ()) when no grid is given; a grid for a method without a split parameter, or values
-    that parameter cannot take, is a config error."""
+def _split_grid(cfg, options):
+    """(parameter name, values) of `eval.split_grid` for the instance method, or (None, ())
+    when no grid is given; a grid the method cannot use is a config error (the config loader
+    refuses it already; this also holds for a config built without it)."""
+    from dl_suite.config.validation import split_grid_problems
     from dl_suite.errors import ConfigError
     from dl_suite.inference.postprocess import SPLIT_PARAMETERS
 
-    values = tuple(section.get("split_grid") or ())
-    if not values:
-        return None, ()
-    name = SPLIT_PARAMETERS.get(options.instance_method)
-    methods = ", ".join(f"'{m}' ({p})" for m, p in SPLIT_PARAMETERS.items())
-    if name is None:
-        raise ConfigError([
-            f"eval.split_grid = {list(values)} tunes the parameter of the instance split, but "
-            f"segmentation.instance_method '{options.instance_method}' has none. To fix, remove "
-            f"eval.split_grid or use an instance method that has one: {methods}."])
-    if name == "min_distance" and any(v < 1 or v != int(v) for v in values):
-        raise ConfigError([
-            f"eval.split_grid = {list(values)} holds values of min_distance (instance_method "
-            "'watershed'): whole numbers of pixels, 1 or more, e.g. [5, 10, 15]."])
-    if name == "seed_threshold" and any(not 0 < v < 1 for v in values):
-        raise ConfigError([
-            f"eval.split_grid = {list(values)} holds values of seed_threshold (instance_method "
-            f"'{options.instance_method}'): numbers between 0 and 1, e.g. [0.5, 0.6, 0.7, 0.8]."])
-    return name, values
+    values = tuple(cfg["eval"].get("split_grid") or ())
+    problems = split_grid_problems({"eval": {"split_grid": list(values)},
+                                    "segmentation": {"instance_method": options.instance_method}})
+    if problems:
+        raise ConfigError(problems)
+    return (SPLIT_PARAMETERS[options.instance_method], values) if values else (None, ())
 
 
 def _check_tuning(run_dir, paths, tuning):

@@ -8,7 +8,7 @@ Precedence (threshold_method 'run', the default): the threshold and minimum obje
 in the run (optimised on validation images; a stored 0 is a real 0), else `infer.threshold`
 (else 0.5) and `segmentation.min_size` (else `eval.min_object_size`); the split parameter
 (`min_distance` or `seed_threshold`) stored in the run when `eval.split_grid` tuned it for the
-same instance method, else the [segmentation] value. With 'fixed' or 'otsu' the stored values
+current instance method, else the [segmentation] value. With 'fixed' or 'otsu' the stored values
 are not used.
 """
 
@@ -142,19 +142,23 @@ def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
 
 
 def _stored_split(options, stored, source):
-    """The split parameter tuned by `eval.split_grid` (threshold.json `split_parameter`,
-    `split_value`) when it belongs to the current instance method and threshold_method is
-    'run'; else the [segmentation] value."""
+    """The split value tuned by `eval.split_grid` (threshold.json `instance_method`,
+    `split_parameter`, `split_value`) when it was tuned for the current instance method and
+    threshold_method is 'run'; else the [segmentation] value (a seeded watershed's seed
+    probability means something else to the distance-level split)."""
     name = SPLIT_PARAMETERS.get(options.instance_method)
     if name is None:
         return options, source
-    tuned = (stored or {}).get("split_parameter")
-    if options.threshold_method == "run" and tuned == name and stored.get("split_value") is not None:
+    stored = stored or {}
+    tuned_for = stored.get("instance_method")
+    if (options.threshold_method == "run" and tuned_for == options.instance_method
+            and stored.get("split_parameter") == name and stored.get("split_value") is not None):
         options = with_split_value(options, stored["split_value"])
         return options, {**source, name: "run (threshold.json)"}
-    if tuned not in (None, name):
-        logger.warning("The run's threshold.json tuned %s, which instance_method '%s' does not "
-                       "use: segmentation.%s is used.", tuned, options.instance_method, name)
+    if stored.get("split_value") is not None and tuned_for != options.instance_method:
+        logger.warning("The run's threshold.json tuned %s for instance_method '%s', not '%s': "
+                       "segmentation.%s is used.", stored.get("split_parameter"), tuned_for,
+                       options.instance_method, name)
     return options, {**source, name: f"segmentation.{name}"}
 
 

@@ -44,7 +44,8 @@ def test_a_tuned_split_value_is_used_only_by_the_method_it_was_tuned_for(tmp_pat
 
     plain = _run_cfg("segmentation", 1)
     (tmp_path / "threshold.json").write_text(json.dumps(
-        {"threshold": 0.4, "min_size": 0, "split_parameter": "min_distance", "split_value": 7}))
+        {"threshold": 0.4, "min_size": 0, "instance_method": "watershed",
+         "split_parameter": "min_distance", "split_value": 7}))
     segment = run_postprocess(_cfg(instance_method="watershed", min_distance=15), tmp_path,
                               run_cfg=plain)
     assert segment.options.min_distance == 7 and isinstance(segment.options.min_distance, int)
@@ -59,17 +60,34 @@ def test_a_tuned_split_value_is_used_only_by_the_method_it_was_tuned_for(tmp_pat
     # a min distance means nothing to the seeded watershed: its seed threshold stays, warned
     segment = run_postprocess(_cfg(instance_method="seeded_watershed", seed_threshold=0.8),
                               tmp_path, run_cfg=plain)
-    assert segment.options.seed_threshold == 0.8 and "does not use" in caplog.text
+    assert segment.options.seed_threshold == 0.8 and "not 'seeded_watershed'" in caplog.text
     # methods without a split parameter have no such source
     assert "min_distance" not in run_postprocess(_cfg(), tmp_path, run_cfg=plain).source
+    # a seed probability tuned for the seeded watershed is not a distance level
+    (tmp_path / "threshold.json").write_text(json.dumps(
+        {"threshold": 0.4, "min_size": 0, "instance_method": "seeded_watershed",
+         "split_parameter": "seed_threshold", "split_value": 0.95}))
+    seeded = run_postprocess(_cfg(instance_method="seeded_watershed"), tmp_path, run_cfg=plain)
+    assert seeded.options.seed_threshold == 0.95
+    distance = run_postprocess(_cfg(instance_method="distance", seed_threshold=0.6), tmp_path,
+                               run_cfg=_run_cfg("distance", 5))
+    assert distance.options.seed_threshold == 0.6
 
 
 @pytest.mark.parametrize("method, grid, message", [
     ("contour", [0.5], "has none"), ("connected", [5], "has none"),
     ("watershed", [2.5], "whole numbers"), ("distance", [1.5], "between 0 and 1")])
 def test_split_grids_that_cannot_apply_are_config_errors(method, grid, message):
+    from dl_suite.config import config_from_dict
     from dl_suite.workflows.evaluate import _split_grid
 
+    cfg = {"eval": {"split_grid": grid}}
     with pytest.raises(ConfigError, match=message):
-        _split_grid({"split_grid": grid}, PostprocessOptions(instance_method=method))
-    assert _split_grid({"split_grid": []}, PostprocessOptions(instance_method=method)) == (None, ())
+        _split_grid(cfg, PostprocessOptions(instance_method=method))
+    assert _split_grid({"eval": {"split_grid": []}},
+                       PostprocessOptions(instance_method=method)) == (None, ())
+    # the loader refuses it with the other problems of the config, before any training
+    with pytest.raises(ConfigError, match=message) as error:
+        config_from_dict({"model": {"num_layers": 0}, "eval": {"split_grid": grid},
+                          "segmentation": {"instance_method": method}})
+    assert "num_layers" in str(error.value)

@@ -119,14 +119,14 @@ def schema_problems(values, origins):
 def split_grid_problems(values):
     """Messages for an `eval.split_grid` that the instance method cannot use (empty: fine):
     a method without a split parameter, or values its parameter cannot take."""
-    from dl_suite.inference.postprocess import SPLIT_PARAMETERS
-
     grid = values["eval"].get("split_grid") or []
     method = values["segmentation"].get("instance_method")
     numbers = isinstance(grid, list) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid)
     if not grid or not numbers or not isinstance(method, str):
         return []  # empty, or a type error the schema reports
+    from dl_suite.inference.postprocess import SPLIT_PARAMETERS
+
     name = SPLIT_PARAMETERS.get(method)
     if name is None:
         methods = ", ".join(f"'{m}' ({p})" for m, p in SPLIT_PARAMETERS.items())

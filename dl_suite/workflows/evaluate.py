@@ -140,7 +140,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
         return {"status": "no validation images: not optimised (stored values, else defaults)",
                 "validation_images": 0}
     segment = run_postprocess(cfg, None, run_cfg=predictor.run_cfg)
-    split_name, split_values = _split_grid(cfg, segment.options)
+    split_name, split_values = _split_grid(cfg)
     true_labels = [true_objects(r, section["connectivity"]) for r in raws]
     candidates = runs.checkpoint_candidates(predictor.run_dir, section["model_choice"])
     results = {}
@@ -177,7 +177,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     return tuning
 
 
-def _split_grid(cfg, options):
+def _split_grid(cfg):
     """(parameter name, values) of `eval.split_grid` for the instance method, or (None, ())
     when no grid is given; a grid the method cannot use is a config error (the config loader
     refuses it already; this also holds for a config built without it)."""
@@ -185,12 +185,12 @@ def _split_grid(cfg, options):
     from dl_suite.errors import ConfigError
     from dl_suite.inference.postprocess import SPLIT_PARAMETERS
 
-    values = tuple(cfg["eval"].get("split_grid") or ())
-    problems = split_grid_problems({"eval": {"split_grid": list(values)},
-                                    "segmentation": {"instance_method": options.instance_method}})
+    problems = split_grid_problems(cfg)
     if problems:
         raise ConfigError(problems)
-    return (SPLIT_PARAMETERS[options.instance_method], values) if values else (None, ())
+    values = tuple(cfg["eval"].get("split_grid") or ())
+    method = cfg["segmentation"].get("instance_method")
+    return (SPLIT_PARAMETERS[method], values) if values else (None, ())
 
 
 def _check_tuning(run_dir, paths, tuning):

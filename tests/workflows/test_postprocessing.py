@@ -81,11 +81,10 @@ def test_split_grids_that_cannot_apply_are_config_errors(method, grid, message):
     from dl_suite.config import config_from_dict
     from dl_suite.workflows.evaluate import _split_grid
 
-    cfg = {"eval": {"split_grid": grid}}
+    cfg = {"eval": {"split_grid": grid}, "segmentation": {"instance_method": method}}
     with pytest.raises(ConfigError, match=message):
-        _split_grid(cfg, PostprocessOptions(instance_method=method))
-    assert _split_grid({"eval": {"split_grid": []}},
-                       PostprocessOptions(instance_method=method)) == (None, ())
+        _split_grid(cfg)
+    assert _split_grid({**cfg, "eval": {"split_grid": []}}) == (None, ())
     # the loader refuses it with the other problems of the config, before any training
     with pytest.raises(ConfigError, match=message) as error:
         config_from_dict({"model": {"num_layers": 0}, "eval": {"split_grid": grid},

@@ -12,7 +12,8 @@ def add_parser(subparsers):
     parser.add_argument("--to", required=True, choices=("canonical", "ini", "json"),
                         help="target dialect: canonical JSON, INI, or the flat legacy JSON")
     parser.add_argument("--output", "-o", default=None,
-                        help="file to write (default: print to the terminal)")
+                        help="file to write (default: print to the terminal); paths are "
+                             "written relative to its folder (printed: the config's folder)")
     parser.set_defaults(run=run)
 
 
@@ -24,7 +25,9 @@ def run(args):
         raise UserError(f"'{args.output}' exists already; dl-suite never overwrites a file. "
                         "Choose another --output name or delete that file first.")
     cfg = load(args)
-    text, notes = convert(cfg, args.to)
+    # paths are written relative to where the converted file goes (as configs are read back)
+    folder = Path(args.output).resolve().parent if args.output else None
+    text, notes = convert(cfg, args.to, relative_to=folder)
     for note in notes:
         say(f"# note: {note}")
     if args.output:

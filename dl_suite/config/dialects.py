@@ -250,14 +250,29 @@ def read_json(text, source="config"):
         raw.problems.append("The JSON file must hold an object ({...}) at the top level.")
         return raw
     data = {k: v for k, v in data.items() if k != "$schema"}  # the editors' schema file
-    nested = all(isinstance(v, dict) for k, v in data.items() if k != "schema_version")
-    return _read_canonical(data) if nested and data else _read_legacy_json(data)
+    # The flat dialect has no object values: one section object makes the file canonical.
+    canonical = "schema_version" in data or any(isinstance(v, dict) for v in data.values())
+    return _read_canonical(data) if canonical else _read_legacy_json(data)
+
+
+def _section_of(key):
+    """The sections whose schema has `key`, for a stray top-level key of a canonical file."""
+    return [name for name, props in schema_lib.section_properties().items() if key in props]
 
 
 def _read_canonical(data):
     raw = RawConfig("json")
     for section, items in data.items():
         if section == "schema_version":
+            continue
+        if not isinstance(items, dict):
+            sections = _section_of(section)
+            hint = (f' Did you mean "{sections[0]}": {{"{section}": {json.dumps(items)}}}?'
+                    if sections else "")
+            raw.problems.append(
+                f"'{section}' (given {items!r}) is at the top level of a JSON config whose other "
+                f"entries are sections: put every key inside its section.{hint}"
+            )
             continue
         for key, value in items.items():
             raw.put(section, key, value, f"{section}.{key}")

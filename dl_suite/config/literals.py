@@ -58,7 +58,8 @@ def parse_literal(text):
     """Parses one INI value.
 
     Python literals (`True`, `16`, `0.3`, `(3, 3)`, `["dice_coef"]`, `"text"`, `None`) are parsed
-    with `ast.literal_eval`; an unquoted bare word or path (`./models`) is kept as a string.
+    with `ast.literal_eval`; `true` / `false` in any case are booleans too; an unquoted bare
+    word or path (`./models`) is kept as a string.
 
     Raises:
         LiteralError: the value looks like a literal but is malformed.
@@ -69,10 +70,10 @@ def parse_literal(text):
     try:
         return _plain(ast.literal_eval(text))
     except (ValueError, SyntaxError) as exc:
+        if text.lower() in ("true", "false"):  # JSON's and other tools' spelling
+            return text.lower() == "true"
         if _BARE_WORD.match(text) and not text[0].isdigit():
             return text
-        if text.lower() in ("true", "false"):
-            return text.lower() == "true"
         quoted = _quote_bare_names(text)
         if quoted is not None:
             return quoted

@@ -13,7 +13,7 @@ LEGACY = [p for p in LEGACY if p.suffix in (".config", ".json")]
 
 
 def _round_trip(cfg, target, tmp_path):
-    text, notes = convert(cfg, target)
+    text, notes = convert(cfg, target, relative_to=tmp_path)
     suffix = ".config" if target == "ini" else ".json"
     path = tmp_path / f"converted_{target}{suffix}"
     path.write_text(text)
@@ -54,3 +54,24 @@ def test_ini_conversion_of_a_canonical_config(tmp_path):
     assert again.to_dict() == cfg.to_dict()
     with pytest.raises(ValueError, match="expected one of canonical, ini, json"):
         convert(cfg, "yaml")
+
+
+@pytest.mark.parametrize("target", ["canonical", "ini", "json"])
+def test_paths_written_relative_to_the_converted_files_folder(target, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    source = project / "a.config"
+    source.write_text('[train]\ndatapath = "../data/train"\nmodel_dir = "./models"\n')
+    cfg = load_config(source)
+    text, _ = convert(cfg, target)  # printed: relative to the source's folder, as written
+    assert str(tmp_path) not in text
+    assert "../data/train" in text
+    elsewhere = tmp_path / "other" / "place"
+    elsewhere.mkdir(parents=True)
+    text, _ = convert(cfg, target, relative_to=elsewhere)
+    assert "../../data/train" in text and "../../project/models" in text
+    out = elsewhere / ("b.config" if target == "ini" else "b.json")
+    out.write_text(text)
+    again = load_config(out)
+    assert again["train"]["datapath"] == cfg["train"]["datapath"]
+    assert again["train"]["model_dir"] == cfg["train"]["model_dir"]

@@ -33,6 +33,25 @@ def test_ini_literals_parsed_safely(tmp_path):
     assert cfg["train"]["model_dir"].endswith("runs")
 
 
+def test_true_false_in_any_case_are_booleans_in_ini_and_set(tmp_path):
+    path = write(tmp_path, "a.config", "[model]\nbatch_norm = false\n[train]\nepoch_change_infer = TRUE\n")
+    cfg = load_config(path, ["train.jit_compile=true", "train.save_best_only=False"])
+    assert cfg["model"]["batch_norm"] is False
+    assert cfg["train"]["epoch_change_infer"] is True
+    assert cfg["train"]["jit_compile"] is True
+    assert cfg["train"]["save_best_only"] is False
+
+
+def test_stray_top_level_key_in_canonical_json_is_an_error_not_a_dialect_switch(tmp_path):
+    data = {"model": {"name": "attention_unet"}, "epochs": 5, "trian": 3}
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "a.json", json.dumps(data)))
+    text = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 2, text
+    assert "'epochs' (given 5)" in text and '"train": {"epochs": 5}' in text
+    assert "'trian' (given 3)" in text
+
+
 def test_eval_is_never_used(tmp_path):
     marker = tmp_path / "pwned"
     path = write(tmp_path, "a.config", f'[train]\nepochs = __import__("os").mkdir("{marker}")\n')

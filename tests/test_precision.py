@@ -76,3 +76,17 @@ def test_train_records_the_precision_and_compile_options(project, monkeypatch):
         config = json.loads(saved.read("config.json"))
     assert config["compile_config"]["steps_per_execution"] == 2
     assert config["compile_config"]["jit_compile"] is False
+
+
+def test_auto_jit_left_off_is_said_in_the_log_and_true_turns_xla_on(project, caplog):
+    from dl_suite.workflows.train import build_compiled_model
+
+    for value, expect_on in (("auto", None), ("True", True)):
+        cfg = load_config(project / "project.config", TINY + [f"train.jit_compile={value}"])
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="dl_suite.workflows.train"):
+            model = build_compiled_model(cfg, 1)
+        if expect_on:
+            assert model.jit_compile is True
+        said = "XLA is off for this training" in caplog.text
+        assert said == (not model.jit_compile), (value, model.jit_compile, caplog.text)

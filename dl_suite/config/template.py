@@ -28,7 +28,7 @@ COMMON_KEYS = (
     ("train", "patience"), ("train", "seed"), ("train", "model_dir"),
     ("train", "image_datapath"), ("train", "mask_datapath"),
     ("train", "val_image_datapath"), ("train", "val_mask_datapath"),
-    ("train", "validation_split"), ("train", "lr_schedule"),
+    ("train", "validation_split"), ("train", "lr_schedule"), ("train", "jit_compile"),
     ("image", "normalization"),
     ("generator", "augmentation"), ("generator", "patch_size"), ("generator", "target_type"),
     ("augmentor", "vflip"), ("augmentor", "hflip"), ("augmentor", "rotation"),

@@ -6,11 +6,11 @@ values instead of looking names up. Every other key keeps its default (docs/conf
 """
 
 import json
-import os
 import textwrap
 from pathlib import Path
 
 from dl_suite.config import dialects
+from dl_suite.config.convert import relative_path
 from dl_suite.config import schema as schema_lib
 
 DIALECTS = ("ini", "json")
@@ -53,14 +53,6 @@ def canonical_model(name):
     return name if name in model_names() else None
 
 
-def _relative(path, start):
-    """`path` relative to `start` with forward slashes (both absolute), else absolute."""
-    try:
-        return Path(os.path.relpath(path, start)).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(path).as_posix()
-
-
 def project_values(project_dir, model, images, masks, test_images=None, test_masks=None,
                    model_values=None):
     """section -> {key: value} of COMMON_KEYS for a new project (schema defaults elsewhere).
@@ -73,7 +65,7 @@ def project_values(project_dir, model, images, masks, test_images=None, test_mas
     validation images) and inference segments the training images.
     """
     project_dir = Path(project_dir).resolve()
-    rel = lambda p: _relative(Path(p).resolve(), project_dir) if p else None  # noqa: E731
+    rel = lambda p: relative_path(Path(p).resolve(), project_dir) if p else None  # noqa: E731
     defaults = schema_lib.defaults()
     values = {}
     for section, key in COMMON_KEYS:

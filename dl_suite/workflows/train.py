@@ -101,7 +101,7 @@ def build_compiled_model(cfg, channels, distribution=None):
     if train["jit_compile"] == "auto" and not getattr(model, "jit_compile", True):
         logger.info("XLA is off for this training (jit_compile = 'auto': Keras keeps it off on "
                     "CPU-only TensorFlow and under tf.distribute). On a CPU, [train] jit_compile "
-                    "= True trained the U-Net projects 1.7-1.8x faster (README Performance).")
+                    "= True trained the DeepCell project 1.7x faster (README Performance).")
     return model
 
 

@@ -134,6 +134,13 @@ def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
     if options.threshold_method == "run" and stored is not None and stored.get("min_size") is not None:
         options = replace(options, min_size=int(stored["min_size"]))
         source["min_size"] = "run (threshold.json)"
+        if config_min and config_min != options.min_size:
+            logger.warning(
+                "%s = %d is not used: the run's threshold.json holds a minimum object size "
+                "tuned on the validation images (%d px, from eval.min_size_grid). To keep "
+                "yours, set eval.min_size_grid = [%d] and re-run the evaluation, or "
+                "segmentation.threshold_method = \"fixed\".",
+                min_source, config_min, options.min_size, config_min)
     else:
         options = replace(options, min_size=config_min)
         source["min_size"] = min_source

@@ -90,3 +90,27 @@ def test_split_grids_that_cannot_apply_are_config_errors(method, grid, message):
         config_from_dict({"model": {"num_layers": 0}, "eval": {"split_grid": grid},
                           "segmentation": {"instance_method": method}})
     assert "num_layers" in str(error.value)
+
+
+def test_a_configured_min_size_replaced_by_the_tuned_one_is_warned(tmp_path, caplog):
+    import json
+    import logging
+
+    from dl_suite.workflows.postprocessing import run_postprocess
+
+    plain = _run_cfg("segmentation", 1)
+    (tmp_path / "threshold.json").write_text(json.dumps({"threshold": 0.4, "min_size": 30}))
+    with caplog.at_level(logging.WARNING, logger="dl_suite.workflows.postprocessing"):
+        segment = run_postprocess(_cfg(min_size=80), tmp_path, run_cfg=plain)
+    assert segment.options.min_size == 30 and segment.source["min_size"] == "run (threshold.json)"
+    assert "segmentation.min_size = 80 is not used" in caplog.text
+    assert "eval.min_size_grid = [80]" in caplog.text
+    # no warning when nothing was configured, or the tuned size is the configured one
+    for configured in (0, 30):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="dl_suite.workflows.postprocessing"):
+            run_postprocess(_cfg(min_size=configured), tmp_path, run_cfg=plain)
+        assert "is not used" not in caplog.text
+    # with threshold_method 'fixed' the configured size is applied
+    fixed = run_postprocess(_cfg(min_size=80, threshold_method="fixed"), tmp_path, run_cfg=plain)
+    assert fixed.options.min_size == 80

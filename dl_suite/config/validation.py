@@ -136,7 +136,7 @@ def split_grid_problems(values):
     if name == "min_distance" and any(v < 1 or v != int(v) for v in grid):
         return [f"eval.split_grid = {grid} holds values of min_distance (instance_method "
                 "'watershed'): whole numbers of pixels, 1 or more, e.g. [5, 10, 15]."]
-    if name == "seed_threshold" and any(not 0 < v < 1 for v in grid):
-        return [f"eval.split_grid = {grid} holds values of seed_threshold (instance_method "
-                f"'{method}'): numbers between 0 and 1, e.g. [0.5, 0.6, 0.7, 0.8]."]
+    if name in ("seed_threshold", "contour_threshold") and any(not 0 < v < 1 for v in grid):
+        return [f"eval.split_grid = {grid} holds values of {name} (instance_method "
+                f"'{method}'): numbers between 0 and 1, e.g. [0.3, 0.4, 0.5, 0.6]."]
     return []

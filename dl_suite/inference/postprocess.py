@@ -266,9 +266,9 @@ def label_instances(mask, method="connected", **kwargs):
 
 # The one parameter of each instance split that threshold tuning can also choose
 # (`eval.split_grid`): the watershed's minimum distance between centres, the seed level of the
-# seeded and distance-level watersheds.
+# seeded and distance-level watersheds, the contour probability of the contour split.
 SPLIT_PARAMETERS = {"watershed": "min_distance", "seeded_watershed": "seed_threshold",
-                    "distance": "seed_threshold"}
+                    "distance": "seed_threshold", "contour": "contour_threshold"}
 
 
 def with_split_value(options, value):
@@ -300,6 +300,7 @@ class PostprocessOptions:
     instance_method: str = "connected"
     min_distance: int = 5
     seed_threshold: float = 0.9
+    contour_threshold: float = 0.5
     min_seed_size: int = 0
     separate_touching: bool = False
 
@@ -369,6 +370,7 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
     labels = label_instances(mask, options.instance_method, contour=contour, prob=fg, energy=energy,
                              min_distance=options.min_distance,
                              seed_threshold=options.seed_threshold,
+                             contour_threshold=options.contour_threshold,
                              min_seed_size=options.min_seed_size)
     if labels is not None and options.min_size:
         sizes = np.bincount(labels.ravel())

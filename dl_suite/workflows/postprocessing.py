@@ -7,7 +7,7 @@ run's `threshold.json` to one `RunPostprocess`; `infer` writes its masks and lab
 Precedence (threshold_method 'run', the default): the threshold and minimum object size stored
 in the run (optimised on validation images; a stored 0 is a real 0), else `infer.threshold`
 (else 0.5) and `segmentation.min_size` (else `eval.min_object_size`); the split parameter
-(`min_distance` or `seed_threshold`) stored in the run when `eval.split_grid` tuned it for the
+(`min_distance`, `seed_threshold` or `contour_threshold`) stored in the run when `eval.split_grid` tuned it for the
 current instance method, else the [segmentation] value. With 'fixed' or 'otsu' the stored values
 are not used.
 """

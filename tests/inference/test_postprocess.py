@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from dl_suite.inference.postprocess import (
     label_instances,
     postprocess,
     resolve_threshold,
+    with_split_value,
 )
 
 
@@ -105,6 +108,25 @@ def test_contour_channel_splits_objects():
     assert labels.max() == 2 and (labels[mask] > 0).all()
     with pytest.raises(ValueError, match="contour_channel"):
         label_instances(mask, "contour")
+
+
+def test_contour_threshold_decides_which_pixels_cut_an_object():
+    # a faint contour (0.4) between two halves: contour only below a threshold of 0.4
+    mask = np.zeros((32, 64), bool)
+    mask[8:24, 8:56] = True
+    contour = np.zeros(mask.shape, np.float32)
+    contour[:, 31:33] = 0.4
+    assert label_instances(mask, "contour", contour=contour).max() == 1  # default 0.5
+    assert label_instances(mask, "contour", contour=contour, contour_threshold=0.3).max() == 2
+    prob = np.stack([1.0 - mask, mask * (1.0 - contour), mask * contour], axis=-1)
+    options = PostprocessOptions(threshold_method="fixed", threshold=0.5, background_channel=0,
+                                 contour_channel=2, instance_method="contour")
+    assert postprocess(prob, options)[3].max() == 1
+    assert postprocess(prob, replace(options, contour_threshold=0.3))[3].max() == 2
+    # the config key reaches the options, and split tuning can set it
+    section = {"instance_method": "contour", "contour_threshold": 0.3}
+    assert PostprocessOptions.from_config(section).contour_threshold == 0.3
+    assert with_split_value(options, 0.35).contour_threshold == 0.35
 
 
 def test_contour_seeds_below_min_seed_size_are_dropped_and_unseeded_objects_kept():

@@ -75,7 +75,7 @@ def test_a_tuned_split_value_is_used_only_by_the_method_it_was_tuned_for(tmp_pat
 
 
 @pytest.mark.parametrize("method, grid, message", [
-    ("contour", [0.5], "has none"), ("connected", [5], "has none"),
+    ("contour", [1.5], "between 0 and 1"), ("connected", [5], "has none"),
     ("watershed", [2.5], "whole numbers"), ("distance", [1.5], "between 0 and 1")])
 def test_split_grids_that_cannot_apply_are_config_errors(method, grid, message):
     from dl_suite.config import config_from_dict

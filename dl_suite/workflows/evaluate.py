@@ -124,7 +124,8 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     validation images (never on `exclude`), stores them in the run (threshold.json) for
     evaluation and inference, and returns a dict describing the tuning.
 
-    `eval.model_choice` names the checkpoint ("best" validation loss, "last" epoch), or with
+    `eval.model_choice` names the checkpoint ("best" validation loss, "last" epoch; "auto":
+    "last" for a cosine-schedule run, else "best"), or with
     "validation" both are tuned and the one with the higher validation score at its chosen
     threshold is kept (the last on a tie); threshold.json names it (`model`), and
     `runs.model_file` gives it to evaluate, infer and export alike."""

@@ -91,11 +91,31 @@ def latest_run(model_dir, *, with_model=True):
     )
 
 
+def anneals_to_the_end(run_dir):
+    """Whether the run's learning rate falls to its lowest at the last epoch (train.lr_schedule
+    'cosine' in its config.json): its last checkpoint, not the one of the lowest validation
+    loss, is then the run's model (`eval.model_choice` 'auto', `model_file`)."""
+    from dl_suite.optimizers import SCHEDULES
+    from dl_suite.registry import UnknownNameError
+
+    data = read_json(Path(run_dir) / CONFIG_FILE)
+    train = data.get("train") if isinstance(data, dict) else None
+    name = train.get("lr_schedule") if isinstance(train, dict) else None
+    try:
+        return isinstance(name, str) and SCHEDULES.canonical(name) == "cosine"
+    except UnknownNameError:  # the config loader reports unknown names
+        return False
+
+
 def checkpoint_candidates(run_dir, choice):
     """The run's checkpoint files that `eval.model_choice` lets the tuning compare: both the
     best and the last ("validation"), or the one named ("best", "last"; the other when only
-    one exists). Full models before weights files; empty when the run has none."""
+    one exists); "auto" is "last" for a run whose schedule anneals to the end
+    (`anneals_to_the_end`), else "best". Full models before weights files; empty when the run
+    has none."""
     run_dir = Path(run_dir)
+    if choice == "auto":
+        choice = "last" if anneals_to_the_end(run_dir) else "best"
     present = []
     for weights_only in (False, True):
         present = [n for n in checkpoint_names(weights_only) if (run_dir / n).is_file()]
@@ -125,7 +145,10 @@ def model_file(run_dir):
     chosen = chosen_model(run_dir)
     if chosen is not None:
         return run_dir / chosen
-    for name in MODEL_FILES:
+    order = MODEL_FILES
+    if anneals_to_the_end(run_dir):
+        order = (LAST_MODEL, BEST_MODEL, LAST_WEIGHTS, BEST_WEIGHTS)
+    for name in order:
         if (run_dir / name).is_file():
             return run_dir / name
     raise UserError(

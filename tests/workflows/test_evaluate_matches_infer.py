@@ -189,7 +189,7 @@ def test_evaluate_keeps_the_checkpoint_that_scores_higher_on_validation_and_infe
     assert infer(load_config(root / "project.config", sets), run=run, output_dir=out)["done"] == 2
     assert all((read_image(p) > 0).mean() > 0.05 for p in out.glob("*_mask.tif"))
 
-    # `best` (the default) keeps model.keras even though it scores 0; threshold.json says so
+    # `auto` (the default; `best` for this plateau run) keeps model.keras even though it scores 0
     summary = evaluate(load_config(root / "project.config", sets), run=run)["summary"]
     assert summary["model"] == "model.keras" and summary["mean"]["dice"] == 0.0
     assert json.loads((run / "threshold.json").read_text())["model"] == "model.keras"

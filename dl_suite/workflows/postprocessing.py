@@ -7,9 +7,9 @@ run's `threshold.json` to one `RunPostprocess`; `infer` writes its masks and lab
 Precedence (threshold_method 'run', the default): the threshold and minimum object size stored
 in the run (optimised on validation images; a stored 0 is a real 0), else `infer.threshold`
 (else 0.5) and `segmentation.min_size` (else `eval.min_object_size`); the split parameter
-(`min_distance`, `seed_threshold` or `contour_threshold`) stored in the run when `eval.split_grid` tuned it for the
-current instance method, else the [segmentation] value. With 'fixed' or 'otsu' the stored values
-are not used.
+(`min_distance`, `seed_threshold` or `contour_threshold`) stored in the run when
+`eval.split_grid` tuned it for the current instance method, else the [segmentation] value.
+With 'fixed' or 'otsu' the stored values are not used.
 """
 
 import logging
@@ -139,7 +139,8 @@ def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
                 "%s = %d is not used: the run's threshold.json holds a minimum object size "
                 "tuned on the validation images (%d px, from eval.min_size_grid). To keep "
                 "yours, set eval.min_size_grid = [%d] and re-run the evaluation, or "
-                "segmentation.threshold_method = \"fixed\".",
+                "segmentation.threshold_method = \"fixed\" (which also leaves the tuned "
+                "threshold unused).",
                 min_source, config_min, options.min_size, config_min)
     else:
         options = replace(options, min_size=config_min)

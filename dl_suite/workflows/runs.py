@@ -95,14 +95,15 @@ def anneals_to_the_end(run_dir):
     """Whether the run's learning rate falls to its lowest at the last epoch (train.lr_schedule
     'cosine' in its config.json): its last checkpoint, not the one of the lowest validation
     loss, is then the run's model (`eval.model_choice` 'auto', `model_file`)."""
-    from dl_suite.optimizers import SCHEDULES
+    from dl_suite.optimizers import schedule_name_from_config
     from dl_suite.registry import UnknownNameError
 
     data = read_json(Path(run_dir) / CONFIG_FILE)
     train = data.get("train") if isinstance(data, dict) else None
-    name = train.get("lr_schedule") if isinstance(train, dict) else None
+    if not isinstance(train, dict):
+        return False
     try:
-        return isinstance(name, str) and SCHEDULES.canonical(name) == "cosine"
+        return schedule_name_from_config(train) == "cosine"
     except UnknownNameError:  # the config loader reports unknown names
         return False
 

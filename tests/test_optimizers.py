@@ -114,3 +114,57 @@ def test_budget_cosine_follows_the_time_budget_or_the_epochs_whichever_ends_firs
     assert not O.uses_budget_cosine(train)        # no budget: the epoch-based CosineDecay
     optimizer = O.build_optimizer("adam", 0.1, cfg={"train": train})
     assert isinstance(optimizer._learning_rate, keras.optimizers.schedules.CosineDecay)
+
+
+def test_cooldown_decays_the_rate_then_in_use_over_the_last_share_of_the_budget(tmp_path):
+    from dl_suite.callbacks import Cooldown, ResumableState, build_callbacks
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    reducer = keras.callbacks.ReduceLROnPlateau()
+    now = [0.0]
+    cb = Cooldown(0.25, 1000.0, total_steps=10**6, pause=[reducer], clock=lambda: now[0])
+    cb.set_model(model)
+    lr = lambda: float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))  # noqa: E731
+    cb.on_train_begin()
+    now[0] = 500.0                              # p = 0.5 of the budget: the rate is left alone
+    cb.on_train_batch_begin(0)
+    assert lr() == pytest.approx(0.1) and cb.start_rate is None
+    model.optimizer.learning_rate = 0.04        # e.g. the plateau reducer lowered it
+    now[0] = 600.0                              # 2 epochs of 300 s: 3 fit, the run ends at 900 s
+    cb.on_epoch_end(1)
+    assert cb.expected_end(600.0, 2) == pytest.approx(900.0)
+    now[0] = 675.0                              # p = 0.75: the decay starts from 0.04
+    cb.on_train_batch_begin(0)
+    assert cb.start_rate == pytest.approx(0.04) and lr() == pytest.approx(0.04)
+    assert reducer.in_cooldown()                # held: it no longer changes the rate
+    now[0] = 787.5                              # p = 0.875: halfway down the half cosine
+    cb.on_train_batch_begin(1)
+    assert lr() == pytest.approx(0.02, abs=1e-7)
+    now[0] = 900.0                              # the expected end: lr_min
+    cb.on_train_batch_begin(2)
+    assert lr() == pytest.approx(0.0, abs=1e-7)
+    # without a budget the steps of the configured epochs measure the progress
+    model.optimizer.learning_rate = 0.1
+    steps = Cooldown(0.5, None, total_steps=100, lr_min=0.01, clock=lambda: 0.0)
+    steps.set_model(model)
+    steps.on_train_begin()
+    model.optimizer.iterations.assign(75)       # p = 0.75: q = 0.5
+    steps.on_train_batch_begin(0)
+    assert lr() == pytest.approx(0.01 + 0.09 * 0.5, abs=1e-7)
+    # from the config: plateau gets it (holding its reducer), the start rate resumes
+    train = {"lr_schedule": "plateau", "cooldown_fraction": 0.25, "max_train_minutes": 10,
+             "epochs": 5, "steps_per_epoch": 4}
+    built = build_callbacks(tmp_path, {"train": train, "model": {}},
+                            resume_state={"callbacks": {"cooldown": {"start_rate": 0.03}},
+                                          "train_seconds": 420.0})
+    (cooldown,) = [c for c in built if isinstance(c, Cooldown)]
+    (plateau,) = [c for c in built if isinstance(c, keras.callbacks.ReduceLROnPlateau)]
+    assert cooldown.pause == [plateau] and cooldown.max_seconds == 600.0
+    assert cooldown.total_steps == 20 and cooldown.seconds_before == 420.0
+    (state,) = [c for c in built if isinstance(c, ResumableState)]
+    state.on_train_begin()
+    assert cooldown.start_rate == 0.03
+    train.update(lr_schedule="cosine")          # refused by the config; never doubled up here
+    assert not any(isinstance(c, Cooldown) for c in build_callbacks(tmp_path, {"train": train}))

@@ -47,6 +47,7 @@ from dl_suite.callbacks.control import (  # noqa: F401
     NaNGuard,
     WarmUpCallback,
     BudgetCosine,
+    Cooldown,
     PeriodicCheckpoint,
     AtomicCheckpoint,
 )
@@ -162,6 +163,16 @@ def build_callbacks(
         )
         callbacks.append(reducer)
         tracked["reduce_lr"] = reducer
+    if train.get("cooldown_fraction") and schedule in ("plateau", "constant"):
+        minutes = train.get("max_train_minutes")
+        cooldown = Cooldown(
+            train["cooldown_fraction"], None if minutes is None else 60.0 * minutes,
+            total_steps=int(train.get("steps_per_epoch") or 100) * int(train.get("epochs", 1)),
+            lr_min=train.get("lr_min", 0.0), pause=[tracked[k] for k in ("reduce_lr",) if k in tracked],
+            seconds_before=seconds_trained(resume_state),
+        )
+        callbacks.append(cooldown)
+        tracked["cooldown"] = cooldown
     patience = train.get("patience")
     if patience:
         stopper = keras.callbacks.EarlyStopping(

@@ -177,6 +177,86 @@ class BudgetCosine(keras.callbacks.Callback):
         optimizer.learning_rate = self.rate(step, self.clock() - self._started)
 
 
+@CALLBACKS.register("cooldown")
+class Cooldown(keras.callbacks.Callback):
+    """A final learning-rate decay over the last part of the training (train.cooldown_fraction).
+
+    For the float-rate schedules ('plateau', 'constant'): a run stopped by its time budget ends
+    at whatever rate it has then, often before the reducer lowered it once. With a fraction f,
+    before every batch the progress p = max(elapsed / end, step / total_steps) is measured
+    (end: the time the soft stop will end the run, the budget rounded down to whole epochs of the
+    mean duration so far; total_steps: the configured epochs). Once p reaches 1 - f, the rate
+    then in use, `start_rate`, decays to lr_min along a half cosine:
+    lr = lr_min + (start_rate - lr_min) * (1 + cos(pi q)) / 2 with q = (p - 1 + f) / f.
+    Until then the rate is left alone (warm-up, the plateau reducer); from then on the reducers
+    in `pause` are held in their cooldown, so they no longer change the rate. `start_rate` is
+    part of the resumable state, and a resumed run continues its clock from `seconds_before`.
+
+    Args:
+        fraction: f, the share of the training that decays (0 < f < 1).
+        max_seconds: the time budget in seconds, or None (then the epochs alone).
+        total_steps: optimizer steps of all configured epochs.
+        lr_min: the rate at the end.
+        pause: `ReduceLROnPlateau` callbacks to hold during the decay.
+        clock, seconds_before: as for `BudgetCosine`.
+    """
+
+    def __init__(self, fraction, max_seconds, total_steps, lr_min=0.0, pause=(),
+                 clock=time.monotonic, seconds_before=0.0):
+        super().__init__()
+        self.fraction = float(fraction)
+        self.max_seconds = None if max_seconds is None else float(max_seconds)
+        self.total_steps = max(1, int(total_steps))
+        self.lr_min = float(lr_min)
+        self.pause = list(pause)
+        self.clock = clock
+        self.seconds_before = float(seconds_before or 0.0)
+        self.start_rate = None
+        self._started = None
+        self._end = self.max_seconds
+
+    def expected_end(self, elapsed, epochs_done):
+        """When the soft stop is expected to end the run (s): the epochs of the mean duration
+        so far that fit into the budget (it stops when the next one would not fit)."""
+        if self.max_seconds is None or epochs_done <= 0 or elapsed <= 0:
+            return self.max_seconds
+        epoch = elapsed / epochs_done
+        return epoch * max(1, int(self.max_seconds // epoch))
+
+    def progress(self, step, elapsed):
+        """p: the share of the training done at optimizer step `step`, `elapsed` s in."""
+        by_steps = step / self.total_steps
+        by_time = 0.0 if not self._end else elapsed / self._end
+        return min(1.0, max(by_steps, by_time))
+
+    def rate(self, start_rate, progress):
+        """The decayed rate at progress p from `start_rate` (the rate when the decay began)."""
+        q = min(1.0, max(0.0, (progress - 1.0 + self.fraction) / self.fraction))
+        return self.lr_min + (start_rate - self.lr_min) * 0.5 * (1 + np.cos(np.pi * q))
+
+    def on_train_begin(self, logs=None):
+        self._started = self.clock() - self.seconds_before
+        self._end = self.max_seconds
+
+    def on_epoch_end(self, epoch, logs=None):  # epoch counts the earlier sessions too
+        self._end = self.expected_end(self.clock() - self._started, epoch + 1)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        step = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        progress = self.progress(step, self.clock() - self._started)
+        if progress < 1.0 - self.fraction:
+            return
+        if self.start_rate is None:
+            self.start_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+            logger.info("Cooldown: the learning rate decays from %.3g to %.3g over the last "
+                        "%d%% of the training.", self.start_rate, self.lr_min,
+                        round(100 * self.fraction))
+        for reducer in self.pause:
+            reducer.cooldown_counter = 10**9  # held: the decay owns the rate from now on
+        optimizer.learning_rate = self.rate(self.start_rate, progress)
+
+
 @CALLBACKS.register("periodic_checkpoint")
 class PeriodicCheckpoint(keras.callbacks.Callback):
     """Saves `checkpoints/epoch_NNN.keras` (or `.weights.h5`) every `every_n_epochs` epochs."""

@@ -10,7 +10,12 @@ from types import MappingProxyType
 from dl_suite.config import dialects
 from dl_suite.config import schema as schema_lib
 from dl_suite.config.literals import parse_override
-from dl_suite.config.validation import schema_problems, split_grid_problems, unknown_key_problems
+from dl_suite.config.validation import (
+    cooldown_problems,
+    schema_problems,
+    split_grid_problems,
+    unknown_key_problems,
+)
 from dl_suite.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -148,6 +153,7 @@ def build_config(raw, *, source=None, base_dir=Path(".")):
                 values[section][key] = value
     problems += schema_problems(values, raw.origins)
     problems += split_grid_problems(values)
+    problems += cooldown_problems(values)
     for warning in raw.warnings:  # also when refusing: ignored keys may explain an error
         logger.warning(warning)
     if problems:

@@ -140,3 +140,18 @@ def split_grid_problems(values):
         return [f"eval.split_grid = {grid} holds values of {name} (instance_method "
                 f"'{method}'): numbers between 0 and 1, e.g. [0.3, 0.4, 0.5, 0.6]."]
     return []
+
+
+def cooldown_problems(values):
+    """A message for `train.cooldown_fraction` with a schedule that has its own decay (empty:
+    fine): the cooldown lowers a float rate ('plateau', 'constant'); 'cosine' already decays to
+    the end and 'step' follows its own rule, which the cooldown would fight."""
+    train = values["train"]
+    fraction, schedule = train.get("cooldown_fraction"), train.get("lr_schedule")
+    numbers = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+    if not numbers or not fraction or schedule not in ("cosine", "step"):
+        return []  # off, fine, or a type error the schema reports
+    return [f"train.cooldown_fraction = {fraction} decays the learning rate at the end of a "
+            f"'plateau' or 'constant' schedule, but train.lr_schedule is '{schedule}', which "
+            "has its own decay. To fix, remove train.cooldown_fraction (or set it to 0), or use "
+            "lr_schedule = \"plateau\"."]

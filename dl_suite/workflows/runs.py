@@ -92,9 +92,11 @@ def latest_run(model_dir, *, with_model=True):
 
 
 def anneals_to_the_end(run_dir):
-    """Whether the run's learning rate falls to its lowest at the last epoch (train.lr_schedule
-    'cosine' in its config.json): its last checkpoint, not the one of the lowest validation
-    loss, is then the run's model (`eval.model_choice` 'auto', `model_file`)."""
+    """Whether the run's learning rate falls to its lowest at the last epoch: train.lr_schedule
+    'cosine' in its config.json, or a cooldown (train.cooldown_fraction) that began, as its
+    resumable state records (a run that early stopping ended before the cooldown keeps its
+    best checkpoint). Its last checkpoint, not the one of the lowest validation loss, is then
+    the run's model (`eval.model_choice` 'auto', `model_file`)."""
     from dl_suite.optimizers import schedule_name_from_config
     from dl_suite.registry import UnknownNameError
 
@@ -103,9 +105,17 @@ def anneals_to_the_end(run_dir):
     if not isinstance(train, dict):
         return False
     try:
-        return schedule_name_from_config(train) == "cosine"
+        schedule = schedule_name_from_config(train)
     except UnknownNameError:  # the config loader reports unknown names
         return False
+    if schedule == "cosine":
+        return True
+    if not train.get("cooldown_fraction"):
+        return False
+    state = read_json(Path(run_dir) / RESUME_DIR / STATE_FILE)
+    callbacks = state.get("callbacks") if isinstance(state, dict) else None
+    cooldown = callbacks.get("cooldown") if isinstance(callbacks, dict) else None
+    return isinstance(cooldown, dict) and cooldown.get("start_rate") is not None
 
 
 def checkpoint_candidates(run_dir, choice):

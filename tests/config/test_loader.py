@@ -223,3 +223,16 @@ def test_bare_names_in_lists_are_read_as_the_old_tool_evaluated_them(tmp_path):
     cfg = load_config(path)
     assert cfg["model"]["loss"] == "bce_iou" and cfg["model"]["metrics"] == ["dice_coef", "iou"]
     assert cfg["train"]["monitor"] == "val_dice_coef"
+
+
+def test_cooldown_with_a_schedule_that_decays_itself_is_refused_with_the_fix():
+    cfg = config_from_dict({"train": {"cooldown_fraction": 0.25}})
+    assert cfg["train"]["cooldown_fraction"] == 0.25 and cfg["train"]["lr_schedule"] == "plateau"
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"train": {"cooldown_fraction": 0.25, "lr_schedule": "cosine"}})
+    (problem,) = info.value.problems
+    assert "train.cooldown_fraction = 0.25" in problem and "'cosine'" in problem
+    assert 'lr_schedule = "plateau"' in problem
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"train": {"cooldown_fraction": 1.0}})
+    assert "train.cooldown_fraction" in info.value.problems[0]

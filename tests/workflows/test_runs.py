@@ -38,3 +38,17 @@ def test_a_tuned_choice_and_a_missing_checkpoint_come_before_the_schedule_rule(t
     only_best = _run(tmp_path / "b", "cosine", files=(runs.BEST_MODEL,))
     assert runs.checkpoint_candidates(only_best, "auto") == [runs.BEST_MODEL]
     assert runs.model_file(only_best) == only_best / runs.BEST_MODEL
+
+
+@pytest.mark.parametrize("start_rate, expected", [(3e-4, runs.LAST_MODEL), (None, runs.BEST_MODEL)])
+def test_auto_model_choice_takes_the_last_checkpoint_once_the_cooldown_began(
+        tmp_path, start_rate, expected):
+    run = _run(tmp_path, "plateau")
+    (run / runs.CONFIG_FILE).write_text(json.dumps(
+        {"train": {"lr_schedule": "plateau", "cooldown_fraction": 0.25}}))
+    (run / runs.RESUME_DIR).mkdir()
+    (run / runs.RESUME_DIR / runs.STATE_FILE).write_text(json.dumps(
+        {"epoch": 20, "callbacks": {"cooldown": {"start_rate": start_rate}}}))
+    # None: early stopping ended the run before the cooldown, its best checkpoint stays
+    assert runs.checkpoint_candidates(run, "auto") == [expected]
+    assert runs.model_file(run) == run / expected

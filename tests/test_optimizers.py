@@ -142,8 +142,13 @@ def test_cooldown_decays_the_rate_then_in_use_over_the_last_share_of_the_budget(
     now[0] = 787.5                              # p = 0.875: halfway down the half cosine
     cb.on_train_batch_begin(1)
     assert lr() == pytest.approx(0.02, abs=1e-7)
-    now[0] = 900.0                              # the expected end: lr_min
-    cb.on_train_batch_begin(2)
+    now[0] = 800.0                              # faster epochs: 4 of 200 s, 5 fit, end 1000 s
+    cb.on_epoch_end(3)
+    assert cb.expected_end(800.0, 4) == pytest.approx(1000.0)
+    cb.on_train_batch_begin(2)                  # 800 / 1000 < 0.875: p stays, the rate too
+    assert lr() == pytest.approx(0.02, abs=1e-7)
+    now[0] = 1000.0                             # the expected end: lr_min
+    cb.on_train_batch_begin(3)
     assert lr() == pytest.approx(0.0, abs=1e-7)
     # without a budget the steps of the configured epochs measure the progress
     model.optimizer.learning_rate = 0.1

@@ -214,6 +214,7 @@ class Cooldown(keras.callbacks.Callback):
         self.start_rate = None
         self._started = None
         self._end = self.max_seconds
+        self._progress = 0.0
 
     def expected_end(self, elapsed, epochs_done):
         """When the soft stop is expected to end the run (s): the epochs of the mean duration
@@ -224,10 +225,13 @@ class Cooldown(keras.callbacks.Callback):
         return epoch * max(1, int(self.max_seconds // epoch))
 
     def progress(self, step, elapsed):
-        """p: the share of the training done at optimizer step `step`, `elapsed` s in."""
+        """p: the share of the training done at optimizer step `step`, `elapsed` s in; never
+        lower than before (a later expected end, when epochs got faster, does not raise the
+        rate again)."""
         by_steps = step / self.total_steps
         by_time = 0.0 if not self._end else elapsed / self._end
-        return min(1.0, max(by_steps, by_time))
+        self._progress = min(1.0, max(by_steps, by_time, self._progress))
+        return self._progress
 
     def rate(self, start_rate, progress):
         """The decayed rate at progress p from `start_rate` (the rate when the decay began)."""
@@ -237,6 +241,7 @@ class Cooldown(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._started = self.clock() - self.seconds_before
         self._end = self.max_seconds
+        self._progress = 0.0
 
     def on_epoch_end(self, epoch, logs=None):  # epoch counts the earlier sessions too
         self._end = self.expected_end(self.clock() - self._started, epoch + 1)

@@ -162,7 +162,8 @@ def test_cooldown_decays_the_rate_then_in_use_over_the_last_share_of_the_budget(
     train = {"lr_schedule": "plateau", "cooldown_fraction": 0.25, "max_train_minutes": 10,
              "epochs": 5, "steps_per_epoch": 4}
     built = build_callbacks(tmp_path, {"train": train, "model": {}},
-                            resume_state={"callbacks": {"cooldown": {"start_rate": 0.03}},
+                            resume_state={"callbacks": {"cooldown": {"start_rate": 0.03,
+                                                                     "reached": 0.9}},
                                           "train_seconds": 420.0})
     (cooldown,) = [c for c in built if isinstance(c, Cooldown)]
     (plateau,) = [c for c in built if isinstance(c, keras.callbacks.ReduceLROnPlateau)]
@@ -170,6 +171,6 @@ def test_cooldown_decays_the_rate_then_in_use_over_the_last_share_of_the_budget(
     assert cooldown.total_steps == 20 and cooldown.seconds_before == 420.0
     (state,) = [c for c in built if isinstance(c, ResumableState)]
     state.on_train_begin()
-    assert cooldown.start_rate == 0.03
+    assert cooldown.start_rate == 0.03 and cooldown.reached == 0.9
     train.update(lr_schedule="cosine")          # refused by the config; never doubled up here
     assert not any(isinstance(c, Cooldown) for c in build_callbacks(tmp_path, {"train": train}))

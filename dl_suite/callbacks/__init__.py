@@ -168,7 +168,8 @@ def build_callbacks(
         cooldown = Cooldown(
             train["cooldown_fraction"], None if minutes is None else 60.0 * minutes,
             total_steps=int(train.get("steps_per_epoch") or 100) * int(train.get("epochs", 1)),
-            lr_min=train.get("lr_min", 0.0), pause=[tracked[k] for k in ("reduce_lr",) if k in tracked],
+            lr_min=train.get("lr_min", 0.0),
+            pause=[tracked["reduce_lr"]] if "reduce_lr" in tracked else [],
             seconds_before=seconds_trained(resume_state),
         )
         callbacks.append(cooldown)

@@ -189,8 +189,10 @@ class Cooldown(keras.callbacks.Callback):
     then in use, `start_rate`, decays to lr_min along a half cosine:
     lr = lr_min + (start_rate - lr_min) * (1 + cos(pi q)) / 2 with q = (p - 1 + f) / f.
     Until then the rate is left alone (warm-up, the plateau reducer); from then on the reducers
-    in `pause` are held in their cooldown, so they no longer change the rate. `start_rate` is
-    part of the resumable state, and a resumed run continues its clock from `seconds_before`.
+    in `pause` are held in their cooldown, so they no longer change the rate. The progress
+    never goes back (a later expected end, when epochs got faster, does not raise the rate).
+    `start_rate` and `reached` (the progress so far) are part of the resumable state, and a
+    resumed run continues its clock from `seconds_before`.
 
     Args:
         fraction: f, the share of the training that decays (0 < f < 1).
@@ -214,7 +216,7 @@ class Cooldown(keras.callbacks.Callback):
         self.start_rate = None
         self._started = None
         self._end = self.max_seconds
-        self._progress = 0.0
+        self.reached = 0.0
 
     def expected_end(self, elapsed, epochs_done):
         """When the soft stop is expected to end the run (s): the epochs of the mean duration
@@ -225,13 +227,12 @@ class Cooldown(keras.callbacks.Callback):
         return epoch * max(1, int(self.max_seconds // epoch))
 
     def progress(self, step, elapsed):
-        """p: the share of the training done at optimizer step `step`, `elapsed` s in; never
-        lower than before (a later expected end, when epochs got faster, does not raise the
-        rate again)."""
+        """p: the share of the training done at optimizer step `step`, `elapsed` s in, and
+        never less than `reached` before."""
         by_steps = step / self.total_steps
         by_time = 0.0 if not self._end else elapsed / self._end
-        self._progress = min(1.0, max(by_steps, by_time, self._progress))
-        return self._progress
+        self.reached = min(1.0, max(by_steps, by_time, self.reached))
+        return self.reached
 
     def rate(self, start_rate, progress):
         """The decayed rate at progress p from `start_rate` (the rate when the decay began)."""
@@ -241,7 +242,7 @@ class Cooldown(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._started = self.clock() - self.seconds_before
         self._end = self.max_seconds
-        self._progress = 0.0
+        self.reached = 0.0  # a resumed run gets its own back from the resumable state
 
     def on_epoch_end(self, epoch, logs=None):  # epoch counts the earlier sessions too
         self._end = self.expected_end(self.clock() - self._started, epoch + 1)

@@ -39,7 +39,7 @@ _TRACKED_ATTRIBUTES = {
     "reduce_lr": ("wait", "best", "cooldown_counter"),
     "early_stopping": ("wait", "best", "best_epoch"),
     "best_checkpoint": ("best",),
-    "cooldown": ("start_rate",),
+    "cooldown": ("start_rate", "reached"),
 }
 
 

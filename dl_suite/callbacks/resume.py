@@ -51,7 +51,7 @@ class ResumableState(keras.callbacks.Callback):
     hence the LR schedule position and the current plateau learning rate) and `state.json`
     (written after the model, atomically): `{"epoch": completed epochs, "model_file": ...,
     "history": [...], "callbacks": {"reduce_lr": {...}, "early_stopping": {...},
-    "best_checkpoint": {...}}, "learning_rate": ..., "rng_states": [...], "train_seconds": ...,
+    "best_checkpoint": {...}, "cooldown": {...}}, "learning_rate": ..., "rng_states": [...], "train_seconds": ...,
     "saved": "..."}` (`rng_states`: the layers' random-generator states, e.g. dropout; not in
     the model file; `train_seconds`: training time of all sessions so far, from which a resumed
     run's time budget and budget cosine continue). The previous model file

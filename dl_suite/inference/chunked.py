@@ -168,6 +168,15 @@ def map_components(read, write, shape, components, table, after_row=None):
             after_row()
 
 
+def _size_limits(components, options):
+    """Each final label's minimum size: `border_min_size` where it touches the image border
+    (unless None), `min_size` elsewhere (as `postprocess.size_limits`)."""
+    limits = np.full(components.count + 1, int(options.min_size or 0), np.int64)
+    if options.border_min_size is not None:
+        limits[components.border] = int(options.border_min_size)
+    return limits
+
+
 def _threshold(fg_block, prob, options, run_threshold, chunk, done):
     """The threshold as `postprocess` resolves it (Otsu from the same strided sample)."""
     method = options.threshold_method
@@ -258,12 +267,12 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
         map_components(lambda r, c: ~read_mask(r, c), fill_write, (height, width), holes, fill,
                        done)
         done()
-    if options.clear_border or options.min_size:
+    if options.clear_border or options.min_size or options.border_min_size:
         objects = find_components(read_mask, (height, width), connectivity=4, chunk=chunk,
                                   after_row=done)
         keep = np.ones(objects.count + 1, bool)
-        if options.min_size:
-            keep &= objects.sizes >= options.min_size
+        if options.min_size or options.border_min_size:
+            keep &= objects.sizes >= _size_limits(objects, options)
         if options.clear_border:
             keep &= ~objects.border
         keep[0] = False
@@ -274,8 +283,8 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
     instances = find_components(read_mask, (height, width), connectivity=8, chunk=chunk,
                                 after_row=done)
     table = np.arange(instances.count + 1, dtype=np.int64)
-    if options.min_size:
-        table[instances.sizes < options.min_size] = 0
+    if options.min_size or options.border_min_size:
+        table[instances.sizes < _size_limits(instances, options)] = 0
         table[0] = 0
     out = labels_out(instances.count)
 

@@ -68,7 +68,7 @@ def _disk(radius):
 
 
 def clean_mask(mask, *, fill_holes=False, min_size=0, max_hole_size=None, clear_border=False,
-               opening_radius=0, closing_radius=0):
+               opening_radius=0, closing_radius=0, border_min_size=None):
     """Morphological cleanup of a 2D binary mask.
 
     Args:
@@ -76,6 +76,8 @@ def clean_mask(mask, *, fill_holes=False, min_size=0, max_hole_size=None, clear_
         fill_holes: fill holes enclosed by foreground (all of them, or up to `max_hole_size`).
         min_size: remove connected objects smaller than this (pixels).
         clear_border: remove objects touching the image border.
+        border_min_size: the minimum size of objects touching the image border (cells cut by
+            the edge are small); None = `min_size`.
         opening_radius / closing_radius: disk radius of a binary opening / closing (0 = off).
 
     Returns:
@@ -97,18 +99,33 @@ def clean_mask(mask, *, fill_holes=False, min_size=0, max_hole_size=None, clear_
             big[0] = False
             filled &= ~big[holes]
         mask = filled
-    if clear_border or min_size:
+    if clear_border or min_size or border_min_size:
         labels, count = ndi.label(mask)
         if count:
             keep = np.ones(count + 1, bool)
             keep[0] = False
-            if min_size:
-                keep &= np.bincount(labels.ravel(), minlength=count + 1) >= min_size
+            if min_size or border_min_size:
+                keep &= np.bincount(labels.ravel(), minlength=count + 1) >= size_limits(
+                    labels, count, min_size, border_min_size)
             if clear_border:
-                edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-                keep[edge] = False
+                keep[border_labels(labels)] = False
             mask = keep[labels]
     return mask
+
+
+def border_labels(labels):
+    """The labels (> 0) of the objects that touch the border of a 2D label image."""
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return edge[edge > 0]
+
+
+def size_limits(labels, count, min_size, border_min_size=None):
+    """The minimum size of each label 0..count: `border_min_size` for the objects touching the
+    image border (unless None), `min_size` for the others."""
+    limits = np.full(count + 1, int(min_size or 0), np.int64)
+    if border_min_size is not None:
+        limits[border_labels(labels)] = int(border_min_size)
+    return limits
 
 
 @INSTANCE_METHODS.register("none")
@@ -294,6 +311,7 @@ class PostprocessOptions:
     fill_holes: bool = True
     max_hole_size: int = None
     min_size: int = 0
+    border_min_size: int = None
     clear_border: bool = False
     opening_radius: int = 0
     closing_radius: int = 0
@@ -360,6 +378,7 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
                                   run_threshold=run_threshold)
     mask = clean_mask(fg > threshold, fill_holes=options.fill_holes,
                       max_hole_size=options.max_hole_size, min_size=options.min_size,
+                      border_min_size=options.border_min_size,
                       clear_border=options.clear_border, opening_radius=options.opening_radius,
                       closing_radius=options.closing_radius)
     contour = energy = None
@@ -372,9 +391,10 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
                              seed_threshold=options.seed_threshold,
                              contour_threshold=options.contour_threshold,
                              min_seed_size=options.min_seed_size)
-    if labels is not None and options.min_size:
+    if labels is not None and (options.min_size or options.border_min_size):
         sizes = np.bincount(labels.ravel())
-        small = sizes < options.min_size
+        small = sizes < size_limits(labels, len(sizes) - 1, options.min_size,
+                                    options.border_min_size)
         small[0] = False
         labels[small[labels]] = 0
     if labels is not None and options.separate_touching:

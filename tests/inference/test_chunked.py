@@ -63,6 +63,8 @@ def test_components_merge_across_chunk_borders_like_ndi_label():
 @pytest.mark.parametrize("options", [
     PostprocessOptions(threshold_method="fixed", threshold=0.5),
     PostprocessOptions(threshold_method="otsu", min_size=5, clear_border=True),
+    # the bar at the image border (239 px) is kept, the U and the ring (< 300 px) are not
+    PostprocessOptions(threshold_method="fixed", threshold=0.5, min_size=300, border_min_size=2),
     PostprocessOptions(threshold_method="fixed", threshold=0.4, blursize=3, opening_radius=1,
                        closing_radius=2, max_hole_size=50, min_size=3),
     PostprocessOptions(threshold_method="fixed", threshold=0.5, fill_holes=False,

@@ -46,6 +46,25 @@ def test_clean_mask_fills_removes_and_clears_border():
     assert closed[10, 10]
 
 
+def test_border_min_size_keeps_cells_cut_by_the_edge_and_drops_inner_specks():
+    prob = np.zeros((64, 64), np.float32)
+    prob[0:3, 20:26] = 0.9  # 18 px sliver of a nucleus cut by the top edge
+    prob[40:44, 40:44] = 0.9  # 16 px speck inside the image
+    prob[10:30, 40:60] = 0.9  # 400 px nucleus
+    base = PostprocessOptions(threshold_method="fixed", threshold=0.5, min_size=30,
+                              instance_method="watershed", min_distance=5)
+    _, _, mask, labels = postprocess(prob, base)
+    assert not mask[1, 22] and not mask[42, 42] and mask[20, 50]
+    _, _, mask, labels = postprocess(prob, replace(base, border_min_size=0))
+    assert mask[1, 22] and not mask[42, 42] and mask[20, 50]
+    assert labels[1, 22] > 0 and labels[42, 42] == 0 and len(np.unique(labels)) == 3
+    # a border minimum above the sliver removes it again; the inner rule is unchanged
+    _, _, mask, _ = postprocess(prob, replace(base, min_size=10, border_min_size=20))
+    assert not mask[1, 22] and mask[42, 42]
+    cleaned = clean_mask(prob > 0.5, min_size=30, border_min_size=10)
+    assert cleaned[1, 22] and not cleaned[42, 42]
+
+
 def test_watershed_splits_touching_nuclei_connected_does_not():
     mask = disk((64, 96), (32, 30), 14) | disk((64, 96), (32, 54), 14)
     assert label_instances(mask, "connected").max() == 1

@@ -20,7 +20,12 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dl_suite.inference.postprocess import THRESHOLD_METHODS, clean_mask, resolve_threshold
+from dl_suite.inference.postprocess import (
+    THRESHOLD_METHODS,
+    clean_mask,
+    resolve_threshold,
+    size_limits,
+)
 
 CHUNK = 2048
 SAMPLE_PIXELS = 4_000_000  # as in postprocess.otsu_threshold
@@ -168,15 +173,6 @@ def map_components(read, write, shape, components, table, after_row=None):
             after_row()
 
 
-def _size_limits(components, options):
-    """Each final label's minimum size: `border_min_size` where it touches the image border
-    (unless None), `min_size` elsewhere (as `postprocess.size_limits`)."""
-    limits = np.full(components.count + 1, int(options.min_size or 0), np.int64)
-    if options.border_min_size is not None:
-        limits[components.border] = int(options.border_min_size)
-    return limits
-
-
 def _threshold(fg_block, prob, options, run_threshold, chunk, done):
     """The threshold as `postprocess` resolves it (Otsu from the same strided sample)."""
     method = options.threshold_method
@@ -272,7 +268,8 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
                                   after_row=done)
         keep = np.ones(objects.count + 1, bool)
         if options.min_size or options.border_min_size:
-            keep &= objects.sizes >= _size_limits(objects, options)
+            keep &= objects.sizes >= size_limits(objects.count, objects.border,
+                                                 options.min_size, options.border_min_size)
         if options.clear_border:
             keep &= ~objects.border
         keep[0] = False
@@ -284,7 +281,8 @@ def postprocess_chunked(prob, options, *, mask_out, labels_out=None, run_thresho
                                 after_row=done)
     table = np.arange(instances.count + 1, dtype=np.int64)
     if options.min_size or options.border_min_size:
-        table[instances.sizes < _size_limits(instances, options)] = 0
+        table[instances.sizes < size_limits(instances.count, instances.border,
+                                            options.min_size, options.border_min_size)] = 0
         table[0] = 0
     out = labels_out(instances.count)
 

@@ -106,7 +106,7 @@ def clean_mask(mask, *, fill_holes=False, min_size=0, max_hole_size=None, clear_
             keep[0] = False
             if min_size or border_min_size:
                 keep &= np.bincount(labels.ravel(), minlength=count + 1) >= size_limits(
-                    labels, count, min_size, border_min_size)
+                    count, border_labels(labels), min_size, border_min_size)
             if clear_border:
                 keep[border_labels(labels)] = False
             mask = keep[labels]
@@ -119,12 +119,13 @@ def border_labels(labels):
     return edge[edge > 0]
 
 
-def size_limits(labels, count, min_size, border_min_size=None):
+def size_limits(count, at_border, min_size, border_min_size=None):
     """The minimum size of each label 0..count: `border_min_size` for the objects touching the
-    image border (unless None), `min_size` for the others."""
+    image border (`at_border`: their labels, or a bool per label), unless None, and
+    `min_size` for the others."""
     limits = np.full(count + 1, int(min_size or 0), np.int64)
     if border_min_size is not None:
-        limits[border_labels(labels)] = int(border_min_size)
+        limits[at_border] = int(border_min_size)
     return limits
 
 
@@ -393,7 +394,7 @@ def postprocess(prob, options=PostprocessOptions(), *, run_threshold=None):
                              min_seed_size=options.min_seed_size)
     if labels is not None and (options.min_size or options.border_min_size):
         sizes = np.bincount(labels.ravel())
-        small = sizes < size_limits(labels, len(sizes) - 1, options.min_size,
+        small = sizes < size_limits(len(sizes) - 1, border_labels(labels), options.min_size,
                                     options.border_min_size)
         small[0] = False
         labels[small[labels]] = 0

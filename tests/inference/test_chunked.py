@@ -91,6 +91,16 @@ def test_chunked_postprocess_equals_whole_frame(options):
         assert np.array_equal(holder["labels"], labels)
 
 
+def test_chunked_border_min_size_keeps_the_border_bar_and_drops_inner_objects():
+    prob = smooth_probability(crossing_objects())
+    options = PostprocessOptions(threshold_method="fixed", threshold=0.5, min_size=300,
+                                 border_min_size=2)
+    mask_out = np.zeros(prob.shape[:2], np.uint8)
+    postprocess_chunked(prob, options, mask_out=mask_out, chunk=CHUNK)
+    assert mask_out[65, 5] == 255  # the bar touching the border (239 px)
+    assert mask_out[20, 11] == 0  # the U, inside the image, under 300 px
+
+
 def test_hole_across_chunks_is_filled_and_big_hole_kept():
     mask = crossing_objects()
     prob = mask.astype(np.float32)[..., None]

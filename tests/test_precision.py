@@ -90,3 +90,33 @@ def test_auto_jit_left_off_is_said_in_the_log_and_true_turns_xla_on(project, cap
             assert model.jit_compile is True
         said = "XLA is off for this training" in caplog.text
         assert said == (not model.jit_compile), (value, model.jit_compile, caplog.text)
+
+
+@pytest.mark.parametrize("xla_seconds, expect", [(0.5, True), (0.97, False)])
+def test_fastest_jit_compile_times_a_copy_and_keeps_the_faster(monkeypatch, xla_seconds, expect):
+    """Both modes really run (a copy of the model, compiled each way); a fake clock says how
+    long each step took: XLA is kept only when at least 5 % faster than 1.0 s without it."""
+    from dl_suite.precision import fastest_jit_compile
+
+    model = build_model("unet", (32, 32, 1), 1, base_filters=4, num_layers=2)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    clock, ran = [0.0], []
+    original = keras.Model.train_on_batch
+
+    def timed(self, *args, **kwargs):
+        assert self is not model  # the model itself is not trained
+        ran.append(bool(self.jit_compile))
+        out = original(self, *args, **kwargs)
+        clock[0] += xla_seconds if self.jit_compile else 1.0
+        return out
+
+    monkeypatch.setattr(keras.Model, "train_on_batch", timed)
+    rng = np.random.default_rng(0)
+    batch = (rng.random((2, 32, 32, 1), dtype=np.float32),
+             (rng.random((2, 32, 32, 1)) > 0.5).astype(np.float32))
+    jit, seconds = fastest_jit_compile(model, batch, steps=2, timer=lambda: clock[0])
+    assert jit is expect and seconds == {False: 1.0, True: pytest.approx(xla_seconds)}
+    assert ran == [False] * 3 + [True] * 3  # one warm-up (compile) + 2 timed steps each
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+

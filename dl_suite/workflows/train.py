@@ -100,8 +100,8 @@ def build_compiled_model(cfg, channels, distribution=None):
         )
     if train["jit_compile"] == "auto" and not getattr(model, "jit_compile", True):
         logger.info("XLA is off for this training (jit_compile = 'auto': Keras keeps it off on "
-                    "CPU-only TensorFlow and under tf.distribute). On a CPU, [train] jit_compile "
-                    "= True trained the DeepCell project 1.7x faster (README Performance).")
+                    "CPU-only TensorFlow and under tf.distribute). [train] jit_compile = 'fastest' "
+                    "times the step with and without XLA on this machine and keeps the faster.")
     return model
 
 
@@ -286,6 +286,12 @@ def _fit(cfg, run_dir, state, initial_epoch, distribution):
             model.summary(print_fn=logger.info)
     else:
         model = state["model"]
+    from dl_suite.precision import choose_jit_compile
+
+    chosen = choose_jit_compile(cfg["train"], model, for_outputs(train_ds, model)[0],
+                                distributed=distribution.num_replicas > 1)
+    if chosen:
+        runs.write_status(run_dir, "running", **chosen)
     count = cfg["train"]["num_infer_images"]
     callbacks = build_callbacks(
         run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],

@@ -73,6 +73,11 @@ def test_short_training_beats_trivial_guesses(project, tmp_path, shared_dir):
     config = REPO / "projects" / "UNet" / project / "train_eval_infer.config"
     assert main(["train", str(config), *sets]) == 0
     assert main(["evaluate", str(config), *sets]) == 0
+    # the project configs time the training step with and without XLA and keep the faster
+    status = json.loads((tmp_path / "models" / "run-001" / "run.json").read_text())
+    assert status["jit_compile_rule"] == "fastest", status
+    seconds = status["step_seconds"]
+    assert status["jit_compile"] is (seconds["xla"] < 0.95 * seconds["no_xla"]), status
     summary = json.loads((tmp_path / "models" / "run-001" / "evaluation" / "eval" /
                           "summary.json").read_text())
     guesses = _guess_scores(dirs["test", "masks"], ["pixel", "isbi"] if project == "ISBI2012"

@@ -96,7 +96,7 @@ def compile_options(train):
             "steps_per_execution": train["steps_per_execution"]}
 
 
-def fastest_jit_compile(model, batch, *, steps=3, timer=None):
+def fastest_jit_compile(model, batch, *, steps=4, timer=None):
     """Whether XLA makes `model`'s training step faster here: times `steps` training steps of a
     copy of the model (fresh weights, the same loss and optimiser type) on `batch`, without and
     with XLA, after one warm-up step each (the compile). The model itself is not trained.
@@ -108,7 +108,8 @@ def fastest_jit_compile(model, batch, *, steps=3, timer=None):
     Args:
         model: a compiled Keras model.
         batch: one training batch, (x, y) or (x, y, sample_weight).
-        steps: timed steps per mode (the median counts).
+        steps: timed steps per mode (the fastest counts: the first steps after a compile can
+            still be warming up).
         timer: a function () -> seconds (default `time.perf_counter`; tests pass a fake).
 
     Returns:
@@ -147,18 +148,26 @@ def fastest_jit_compile(model, batch, *, steps=3, timer=None):
             start = timer()
             copy.train_on_batch(x, y, sample_weight=weights[0] if weights else None)
             times.append(timer() - start)
-        seconds[jit] = float(sorted(times)[len(times) // 2])
+        seconds[jit] = float(min(times))
     return seconds[True] < 0.95 * seconds[False], seconds
 
 
-def choose_jit_compile(train, model, batch, *, distributed=False):
+def choose_jit_compile(train, model, batch, *, distributed=False, earlier=None):
     """Applies `train.jit_compile = "fastest"` to a compiled model before training: on the
     TensorFlow backend on one device, the faster of XLA on and off (`fastest_jit_compile`);
-    elsewhere Keras' `auto` rule, which the model was compiled with. Returns what to record in
-    the run's status (empty for the other settings)."""
+    elsewhere Keras' `auto` rule, which the model was compiled with. `earlier`: the choice a
+    resumed run made when it started (its `run.json`), kept without timing again, so that a
+    run continues as it began. Returns what to record in the run's status (empty for the
+    other settings)."""
     import keras
 
     if train["jit_compile"] != "fastest":
+        return {}
+    if earlier is not None:
+        model.jit_compile = bool(earlier)
+        model.train_function = None
+        logger.info("Resumed run: training %s XLA, as it started (train.jit_compile = "
+                    "'fastest').", "with" if earlier else "without")
         return {}
     if keras.backend.backend() != "tensorflow" or distributed:
         logger.info("jit_compile = 'fastest' measures on the TensorFlow backend on one device "

@@ -120,3 +120,18 @@ def test_fastest_jit_compile_times_a_copy_and_keeps_the_faster(monkeypatch, xla_
     assert ran == [False] * 3 + [True] * 3  # one warm-up (compile) + 2 timed steps each
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
+
+
+def test_a_resumed_fastest_run_keeps_its_first_choice_without_timing(monkeypatch):
+    from dl_suite import precision
+
+    def never(*args, **kwargs):
+        raise AssertionError("a resumed run must not time the step again")
+
+    monkeypatch.setattr(precision, "fastest_jit_compile", never)
+    model = build_model("unet", (32, 32, 1), 1, base_filters=4, num_layers=2)
+    model.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=False)
+    train_section = {"jit_compile": "fastest"}
+    assert precision.choose_jit_compile(train_section, model, None, earlier=True) == {}
+    assert model.jit_compile is True
+    assert precision.choose_jit_compile({"jit_compile": "auto"}, model, None) == {}

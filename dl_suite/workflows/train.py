@@ -288,8 +288,11 @@ def _fit(cfg, run_dir, state, initial_epoch, distribution):
         model = state["model"]
     from dl_suite.precision import choose_jit_compile
 
-    chosen = choose_jit_compile(cfg["train"], model, for_outputs(train_ds, model)[0],
-                                distributed=distribution.num_replicas > 1)
+    started = runs.read_status(run_dir) if state is not None else {}
+    chosen = choose_jit_compile(
+        cfg["train"], model, for_outputs(train_ds, model)[0],
+        distributed=distribution.num_replicas > 1,
+        earlier=started.get("jit_compile") if started.get("jit_compile_rule") else None)
     if chosen:
         runs.write_status(run_dir, "running", **chosen)
     count = cfg["train"]["num_infer_images"]

@@ -268,6 +268,20 @@ def _check_same_averaging(train, run_dir, state):
         f"--set train.ema_momentum={momentum}, or start a new run.")
 
 
+def _choose_jit_compile(cfg, run_dir, state, model, train_ds, distribution):
+    """`train.jit_compile = "fastest"`: XLA on or off as timed on one batch (a resumed run keeps
+    the choice it started with); the choice goes to the run's status."""
+    from dl_suite.precision import choose_jit_compile
+
+    started = runs.read_status(run_dir) if state is not None else {}
+    chosen = choose_jit_compile(
+        cfg["train"], model, for_outputs(train_ds, model)[0],
+        distributed=distribution.num_replicas > 1,
+        earlier=started.get("jit_compile") if started.get("jit_compile_rule") else None)
+    if chosen:
+        runs.write_status(run_dir, "running", **chosen)
+
+
 def _fit(cfg, run_dir, state, initial_epoch, distribution):
     """Loads the data, builds (or continues) the model and fits it; returns the run folder."""
     from dl_suite.callbacks import build_callbacks
@@ -286,15 +300,8 @@ def _fit(cfg, run_dir, state, initial_epoch, distribution):
             model.summary(print_fn=logger.info)
     else:
         model = state["model"]
-    from dl_suite.precision import choose_jit_compile
-
-    started = runs.read_status(run_dir) if state is not None else {}
-    chosen = choose_jit_compile(
-        cfg["train"], model, for_outputs(train_ds, model)[0],
-        distributed=distribution.num_replicas > 1,
-        earlier=started.get("jit_compile") if started.get("jit_compile_rule") else None)
-    if chosen:
-        runs.write_status(run_dir, "running", **chosen)
+    if cfg["train"]["jit_compile"] == "fastest":
+        _choose_jit_compile(cfg, run_dir, state, model, train_ds, distribution)
     count = cfg["train"]["num_infer_images"]
     callbacks = build_callbacks(
         run_dir, cfg, preview_images=shown[1][:count], preview_masks=shown[2][:count],

@@ -121,7 +121,6 @@ def test_fastest_jit_compile_times_a_copy_and_keeps_the_faster(monkeypatch, xla_
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 
-
 def test_a_resumed_fastest_run_keeps_its_first_choice_without_timing(monkeypatch):
     from dl_suite import precision
 

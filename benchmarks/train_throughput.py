@@ -133,9 +133,9 @@ def full_path(folder, args):
 
 def plain_path(images, masks, args, cfg):
     """(model, fit(epoch) callable, timer): the same U-Net, Keras defaults, in-memory arrays."""
-    from dl_suite.precision import Precision, dtype_policy
+    from dl_suite.precision import Precision, dtype_policy, resolve_precision
 
-    policy = "float32" if args.precision == "mixed_float16" else args.precision
+    policy = "float32" if args.precision == "mixed_float16" else resolve_precision(args.precision).policy
     with dtype_policy(Precision(policy)):
         model = same_architecture(cfg, args)
     model.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=_jit(args.jit))
@@ -199,7 +199,8 @@ def main(argv=None):
     parser.add_argument("--batch-norm", choices=["on", "off"], default="on")
     parser.add_argument("--workers", type=int, default=1, help="PyDataset workers of the full path")
     parser.add_argument("--precision", default="float32",
-                        choices=["float32", "mixed_float16", "mixed_bfloat16"])
+                        choices=["float32", "mixed_float16", "mixed_bfloat16",
+                                 "mixed_bfloat16_if_native"])
     parser.add_argument("--no-inference", action="store_true")
     parser.add_argument("--quick", action="store_true", help="128 px, 3 steps, 2 rounds")
     parser.add_argument("--json", default=None, help="also write the results to this file")

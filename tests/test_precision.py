@@ -26,6 +26,44 @@ def test_mixed_float16_without_gpu_falls_back_to_float32_and_says_so(caplog):
         resolve_precision("float8")
 
 
+
+@pytest.mark.parametrize("flags, policy", [
+    ({"avx2", "avx512f", "avx512_bf16"}, "mixed_bfloat16"),  # machine B: AVX512-BF16
+    ({"avx2", "amx_bf16", "amx_tile"}, "mixed_bfloat16"),
+    ({"avx2", "fma", "avx512f"}, "float32"),  # machine A-like: bfloat16 would be emulated
+    (set(), "float32"),  # flags unknown (not Linux): the safe choice
+])
+def test_bfloat16_if_native_follows_the_cpu_flags(flags, policy, caplog):
+    with caplog.at_level(logging.INFO):
+        chosen = resolve_precision("mixed_bfloat16_if_native", gpu=False, cpu_flags=frozenset(flags))
+    assert chosen.policy == policy and chosen.requested == "mixed_bfloat16_if_native"
+    assert f"training in {policy}" in caplog.text
+    assert ("avx512_bf16" in chosen.describe()) == ("avx512_bf16" in flags)
+
+
+def test_bfloat16_if_native_on_a_gpu_asks_its_compute_capability(monkeypatch):
+    from dl_suite import precision
+
+    for capable, policy in ((True, "mixed_bfloat16"), (False, "float32")):
+        monkeypatch.setattr(precision, "gpu_has_bfloat16", lambda capable=capable: capable)
+        # a CPU with AVX512-BF16 does not matter when training runs on the GPU
+        chosen = resolve_precision("mixed_bfloat16_if_native", gpu=True, cpu_flags={"avx512_bf16"})
+        assert chosen.policy == policy and "compute capability" in chosen.note
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    from dl_suite.io.provenance_files import cpu_flags
+
+    x86 = tmp_path / "x86"
+    x86.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu AVX2 avx512_bf16\n\n"
+                   "processor\t: 1\nflags\t\t: fpu avx2 avx512_bf16\n")
+    assert cpu_flags(x86) == {"fpu", "avx2", "avx512_bf16"}
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")
+    assert cpu_flags(arm) == {"fp", "asimd", "bf16"}
+    assert cpu_flags(tmp_path / "missing") is None
+
+
 # unet and models whose output layers are not built by `blocks.output_head` (float32 itself);
 # fcn builds in ~40 s under mixed_float16 on 2 CPU cores: slow-marked (run with -m slow).
 @pytest.mark.parametrize("name", ["unet", pytest.param("fcn", marks=pytest.mark.slow), "xception_unet"])

@@ -55,6 +55,18 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's feature flags (Linux `cpuinfo`: "flags" on x86, "Features" on ARM; lower
+    case), or None where the platform does not list them."""
+    try:
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            if line.lower().startswith(("flags", "features")):
+                return frozenset(line.split(":", 1)[1].lower().split())
+    except OSError:
+        pass
+    return None
+
+
 def memory_bytes():
     """Total physical memory in bytes, or None when the platform does not say."""
     try:

@@ -114,6 +114,24 @@ def gpus(backend):
     return smi if smi and len(smi) == len(names) else names
 
 
+def compute():
+    """[(what, figure)]: the CPU and whether it (or the GPU) computes bfloat16 natively, which
+    decides `train.mixed_precision = "mixed_bfloat16_if_native"`."""
+    from dl_suite.io.provenance_files import cpu_name
+
+    rows = [("CPU", f"{cpu_name()}, {os.cpu_count()} logical cores")]
+    try:
+        from dl_suite.precision import native_bfloat16
+
+        native, why = native_bfloat16()
+    except Exception as err:  # a backend that fails to load: report it, go on
+        return rows + [("bfloat16", f"unknown ({type(err).__name__}: {err})")]
+    policy = "bfloat16" if native else "float32"
+    rows.append(("bfloat16", f"{'native' if native else 'emulated (slow)'}: {why}; "
+                             f"mixed_bfloat16_if_native trains in {policy} here"))
+    return rows
+
+
 def report():
     """The whole diagnosis as a dict of lists (see `format_report`)."""
     versions = [("Python", f"{platform.python_version()} ({sys.executable})"),
@@ -133,7 +151,7 @@ def report():
     required = [(dist, _version(module, dist), lost) for module, dist, lost in REQUIRED]
     optional = [(dist, _version(module, dist), lost) for module, dist, lost in OPTIONAL]
     optional += [(f"{program} (program)", shutil.which(program), lost) for program, lost in PROGRAMS]
-    return {"versions": versions, "gpus": gpus(backend), "memory": memory(),
+    return {"versions": versions, "gpus": gpus(backend), "compute": compute(), "memory": memory(),
             "required": required, "optional": optional}
 
 
@@ -142,6 +160,8 @@ def format_report(data):
     lines = ["Versions"] + [f"  {name:<16} {value}" for name, value in data["versions"]]
     lines.append("GPUs visible to the backend")
     lines += [f"  {name}" for name in data["gpus"]] or ["  none: training and inference run on the CPU"]
+    lines.append("Compute")
+    lines += [f"  {name:<16} {value}" for name, value in data.get("compute", [])]
     lines.append("Memory")
     lines += [f"  {name:<16} {value}" for name, value in data["memory"]]
     for title, rows in (("Required packages", data["required"]), ("Optional parts", data["optional"])):

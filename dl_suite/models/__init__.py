@@ -53,6 +53,36 @@ def input_multiple(name, /, **kwargs):
     return int(multiple_rule(name)(**builder_kwargs(name, **kwargs)))
 
 
+# build_model's own keys (applied to any model), never reported as ignored
+_HANDLED_HERE = {"name", "freeze_encoder", "batch_norm_momentum"}
+
+
+def _plain(value):
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def dropped_architecture_keys(name, kwargs):
+    """The architecture keys of `kwargs` that model `name` does not take although they are set
+    away from their schema default and other models take them (e.g. `dilation` for
+    attention_unet): {key: (value, "the models that take it")}. Switching `model.model` would
+    otherwise drop them silently."""
+    from dl_suite.config.schema import defaults
+
+    default = defaults().get("model", {})
+    taken = set(builder_kwargs(name))
+    users = {}
+    for other in MODELS.names():
+        for key in builder_kwargs(other):
+            users.setdefault(key, []).append(other)
+    dropped = {}
+    for key, value in kwargs.items():
+        if (key in users and key not in taken and key not in _HANDLED_HERE and key in default
+                and _plain(value) != _plain(default[key])):
+            names = users[key]
+            dropped[key] = (value, ", ".join(names[:3]) + (", ..." if len(names) > 3 else ""))
+    return dropped
+
+
 def build_model(name, input_shape, num_classes=None, /, **kwargs):
     """Builds the model registered as `name` (a registry key or a legacy alias).
 
@@ -81,9 +111,16 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
     canonical = MODELS.canonical(name)
     builder = MODELS.get(canonical)
     kw = {k: v for k, v in builder_kwargs(canonical, **kwargs).items() if k in kwargs}
-    ignored = sorted(set(kwargs) - set(kw) - {"name", "freeze_encoder", "batch_norm_momentum"})
+    ignored = sorted(set(kwargs) - set(kw) - _HANDLED_HERE)
     if ignored:
         logger.debug("Model '%s' ignores config keys: %s", canonical, ", ".join(ignored))
+    dropped = dropped_architecture_keys(canonical, kwargs)
+    if dropped:
+        logger.warning(
+            "Model '%s' does not take these [model] keys, so they have no effect: %s. To use "
+            "them, pick a model that takes them (model.model), or remove them from the config.",
+            canonical, "; ".join(f"{key} = {value!r} (taken by {users})"
+                                 for key, (value, users) in dropped.items()))
     model = builder(tuple(input_shape), num_classes, **kw)
     if kwargs.get("freeze_encoder") and "freeze_encoder" not in kw:
         frozen = freeze_encoder(model)

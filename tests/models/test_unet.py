@@ -80,3 +80,17 @@ def test_batch_norm_momentum_reaches_every_layer_and_the_moving_mean():
     expected = 0.5 * keras.ops.convert_to_numpy(conv).mean(axis=(0, 1, 2))
     got = keras.ops.convert_to_numpy(m.get_layer("enc0_conv1_bn").moving_mean)
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_keys_the_chosen_model_drops_are_warned_about(caplog):
+    # the DeepCell config's dilation, after switching model.model to attention_unet
+    build_model("attention_unet", (32, 32, 1), 1, num_layers=2, base_filters=2,
+                dilation=(2, 2), base_kernels=(3, 3), learning_rate=0.01)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert "dilation = (2, 2) (taken by categorical_unet_fc_dil, unet, unet_lstm)" in warned[0]
+    assert "base_kernels" not in warned[0] and "learning_rate" not in warned[0]  # taken / not a model key
+    caplog.clear()
+    build_model("unet", (32, 32, 1), 1, num_layers=2, base_filters=2, dilation=(2, 2))
+    build_model("attention_unet", (32, 32, 1), 1, num_layers=2, base_filters=2, dilation=[1, 1])
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # taken; the default

@@ -93,7 +93,8 @@ def build_model(name, input_shape, num_classes=None, /, **kwargs):
         num_classes: 1 for a binary mask, more for a softmax over classes (default:
             kwargs["num_classes"], else 1).
         **kwargs: model config keys (the whole config section may be passed, including
-            `name` and `num_classes`); keys the builder does not take are ignored.
+            `name` and `num_classes`); keys the builder does not take are ignored, with
+            a warning for those set away from their default that other models take.
             `freeze_encoder=True` freezes the encoder layers after building;
             `batch_norm_momentum` sets the momentum of every batch normalisation layer.
 

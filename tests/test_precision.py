@@ -26,7 +26,6 @@ def test_mixed_float16_without_gpu_falls_back_to_float32_and_says_so(caplog):
         resolve_precision("float8")
 
 
-
 @pytest.mark.parametrize("flags, policy", [
     ({"avx2", "avx512f", "avx512_bf16"}, "mixed_bfloat16"),  # machine B: AVX512-BF16
     ({"avx2", "amx_bf16", "amx_tile"}, "mixed_bfloat16"),

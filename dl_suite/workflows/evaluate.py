@@ -13,8 +13,11 @@ from tqdm.auto import tqdm
 
 from dl_suite.workflows import runs
 from dl_suite.workflows.data import load_samples, require_split, split_pairs, split_validation
+from dl_suite.inference.postprocess import with_split_value
 from dl_suite.inference.temporal import TemporalOptions
-from dl_suite.workflows.postprocessing import run_postprocess, segment_frames, stored_tuning
+from dl_suite.workflows.postprocessing import (
+    run_postprocess, segment_frames, stored_tuning, tuning_settings,
+)
 from dl_suite.workflows.predict import ImagePredictor, load_model, load_run_config
 
 logger = logging.getLogger(__name__)
@@ -158,7 +161,11 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
     chosen = max(order, key=lambda n: (results[n]["score"], order.index(n)))
     result = dict(results[chosen], model=chosen,
                   model_scores={n: r["score"] for n, r in results.items()})
-    result.update(image_paths=sorted(set(paths)), source=source)
+    tuned_options = segment.options
+    if split_name:  # the split value tuned with it is the one infer will use
+        tuned_options = with_split_value(tuned_options, result["split_value"])
+    result.update(image_paths=sorted(set(paths)), source=source,
+                  tuned_with=tuning_settings(tuned_options))
     if split_name:
         result.update(split_parameter=split_name, instance_method=segment.options.instance_method)
         logger.info("Optimised %s: %g (eval.split_grid %s)", split_name, result["split_value"],

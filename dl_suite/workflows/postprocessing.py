@@ -53,6 +53,43 @@ class RunPostprocess:
         return RunPostprocess(options, None, {"threshold": "fixed", "min_size": "fixed"})
 
 
+# The [segmentation] settings a tuned threshold and minimum size depend on: every one that
+# changes the objects, and each split parameter only for the instance methods that use it.
+_TUNING_SETTINGS = ("blursize", "fill_holes", "max_hole_size", "border_min_size", "clear_border",
+                    "opening_radius", "closing_radius", "instance_method", "separate_touching")
+_SPLIT_SETTINGS = {"watershed": ("min_distance",),
+                   "seeded_watershed": ("seed_threshold", "min_seed_size"),
+                   "contour": ("contour_threshold", "min_seed_size"),
+                   "distance": ("seed_threshold", "min_seed_size")}
+
+
+def tuning_settings(options):
+    """{key: value} of the [segmentation] settings under which a threshold is tuned
+    (stored in threshold.json as `tuned_with`, compared by `run_postprocess`)."""
+    names = _TUNING_SETTINGS + _SPLIT_SETTINGS.get(options.instance_method, ())
+    return {name: getattr(options, name) for name in names}
+
+
+def _warn_if_tuned_otherwise(options, stored):
+    """Warns when the run's threshold.json was tuned under other [segmentation] settings than
+    the ones now in effect (a re-evaluation with `--set`, or an edited config)."""
+    tuned_with = (stored or {}).get("tuned_with")
+    if not tuned_with:
+        return
+    now = tuning_settings(options)
+    changed = [f"segmentation.{k} = {tuned_with[k]!r} then, {v!r} now" for k, v in now.items()
+               if k in tuned_with and tuned_with[k] != v]
+    if tuned_with.get("instance_method", options.instance_method) != options.instance_method:
+        changed = [f"segmentation.instance_method = {tuned_with['instance_method']!r} then, "
+                   f"{options.instance_method!r} now"]
+    if changed:
+        logger.warning(
+            "The run's threshold (%s) and minimum object size (%s) in threshold.json were tuned "
+            "on the validation images with other settings: %s. To tune them for the settings "
+            "now in use, run the evaluation again (2.evaluate) with this config.",
+            stored.get("threshold"), stored.get("min_size"), "; ".join(changed))
+
+
 def stored_tuning(run_dir):
     """The run's threshold.json as a dict, or None when the run has none."""
     from dl_suite.evaluation.threshold import read_threshold_file
@@ -146,6 +183,8 @@ def run_postprocess(cfg, run_dir, *, threshold=None, run_cfg=None):
         options = replace(options, min_size=config_min)
         source["min_size"] = min_source
     options, source = _stored_split(options, stored if threshold is None else None, source)
+    if options.threshold_method == "run" and threshold is None:
+        _warn_if_tuned_otherwise(options, stored)
     return RunPostprocess(options, run_threshold, source)
 
 

@@ -137,6 +137,11 @@ def test_instance_target_model_is_scored_as_binary_foreground_like_infer_writes(
     assert result["summary"]["tuning"]["status"] == "optimised"
     stored = json.loads((run_dir / "threshold.json").read_text())
     assert result["summary"]["threshold"] == stored["threshold"]
+    # the settings the threshold was tuned under are stored with it, for infer to check
+    assert stored["tuned_with"]["instance_method"] == instance_method
+    assert stored["tuned_with"]["min_seed_size"] == 0 and "min_distance" not in stored["tuned_with"]
+    if instance_method == "distance":
+        assert stored["tuned_with"]["seed_threshold"] == 0.5
     infer(cfg, run=run_dir, output_dir=tmp_path / "predictions")
     rows = _csv_rows(result["output_dir"])
     assert sorted(rows) == ["nuclei_000", "nuclei_001"]
@@ -214,6 +219,8 @@ def test_split_grid_tunes_min_distance_and_infer_applies_the_stored_value(traine
         stored = json.loads(stored_file.read_text())
         assert stored["split_parameter"] == "min_distance" and stored["split_value"] in (1, 40)
         assert stored["instance_method"] == "watershed"
+        # recorded with the tuned value, the one infer applies (no "tuned with other settings")
+        assert stored["tuned_with"]["min_distance"] == stored["split_value"]
         assert [row[3] for row in stored["grid"]] == [1, 1, 40, 40]  # a third grid axis
         assert summary["sources"]["min_distance"] == "run (threshold.json)"
         assert summary["tuning"]["split_value"] == stored["split_value"]

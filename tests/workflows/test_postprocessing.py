@@ -114,3 +114,43 @@ def test_a_configured_min_size_replaced_by_the_tuned_one_is_warned(tmp_path, cap
     # with threshold_method 'fixed' the configured size is applied
     fixed = run_postprocess(_cfg(min_size=80, threshold_method="fixed"), tmp_path, run_cfg=plain)
     assert fixed.options.min_size == 80
+
+
+def test_a_threshold_tuned_under_other_segmentation_settings_is_warned(tmp_path, caplog):
+    import json
+    import logging
+
+    from dl_suite.workflows.postprocessing import run_postprocess, tuning_settings
+
+    plain = _run_cfg("segmentation", 1)
+    tuned_with = tuning_settings(PostprocessOptions(instance_method="watershed", min_distance=15))
+    assert tuned_with["min_distance"] == 15 and "seed_threshold" not in tuned_with
+    (tmp_path / "threshold.json").write_text(json.dumps(
+        {"threshold": 0.6, "min_size": 0, "tuned_with": tuned_with}))
+
+    def warnings(**segmentation):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="dl_suite.workflows.postprocessing"):
+            segment = run_postprocess(_cfg(instance_method="watershed", **segmentation), tmp_path,
+                                      run_cfg=plain)
+        return segment, caplog.text
+
+    segment, text = warnings(min_distance=12)
+    assert segment.options.min_distance == 12 and segment.run_threshold == 0.6  # still used
+    assert "segmentation.min_distance = 15 then, 12 now" in text and "2.evaluate" in text
+    assert "were tuned" not in warnings(min_distance=15)[1]
+    # a split parameter the method does not use is not compared
+    assert "were tuned" not in warnings(min_distance=15, seed_threshold=0.3)[1]
+    text = warnings(min_distance=15, fill_holes=False)[1]
+    assert "segmentation.fill_holes = True then, False now" in text
+    # the stored values unused (threshold_method 'fixed'): nothing to warn about
+    assert "were tuned" not in warnings(min_distance=12, threshold_method="fixed")[1]
+    # a method change names the method, not its parameters
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="dl_suite.workflows.postprocessing"):
+        run_postprocess(_cfg(instance_method="seeded_watershed"), tmp_path, run_cfg=plain)
+    assert "segmentation.instance_method = 'watershed' then, 'seeded_watershed' now" in caplog.text
+    assert "min_distance" not in caplog.text
+    # a threshold.json written before the settings were stored: no warning
+    (tmp_path / "threshold.json").write_text(json.dumps({"threshold": 0.6, "min_size": 0}))
+    assert "were tuned" not in warnings(min_distance=12)[1]

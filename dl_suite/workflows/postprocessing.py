@@ -54,34 +54,34 @@ class RunPostprocess:
 
 
 # The [segmentation] settings a tuned threshold and minimum size depend on: every one that
-# changes the objects, and each split parameter only for the instance methods that use it.
-_TUNING_SETTINGS = ("blursize", "fill_holes", "max_hole_size", "border_min_size", "clear_border",
-                    "opening_radius", "closing_radius", "instance_method", "separate_touching")
-_SPLIT_SETTINGS = {"watershed": ("min_distance",),
-                   "seeded_watershed": ("seed_threshold", "min_seed_size"),
-                   "contour": ("contour_threshold", "min_seed_size"),
-                   "distance": ("seed_threshold", "min_seed_size")}
+# changes the objects, plus the instance method's split parameter (`SPLIT_PARAMETERS`) and,
+# for the seeded splits, their minimum seed size.
+_TUNING_SETTINGS = ("instance_method", "blursize", "fill_holes", "max_hole_size",
+                    "border_min_size", "clear_border", "opening_radius", "closing_radius",
+                    "separate_touching")
 
 
 def tuning_settings(options):
     """{key: value} of the [segmentation] settings under which a threshold is tuned
     (stored in threshold.json as `tuned_with`, compared by `run_postprocess`)."""
-    names = _TUNING_SETTINGS + _SPLIT_SETTINGS.get(options.instance_method, ())
+    split = SPLIT_PARAMETERS.get(options.instance_method)
+    names = _TUNING_SETTINGS + ((split,) if split else ()) + (
+        ("min_seed_size",) if split and split != "min_distance" else ())
     return {name: getattr(options, name) for name in names}
 
 
 def _warn_if_tuned_otherwise(options, stored):
     """Warns when the run's threshold.json was tuned under other [segmentation] settings than
-    the ones now in effect (a re-evaluation with `--set`, or an edited config)."""
+    the ones now in effect (a re-evaluation with `--set`, or an edited config); a changed
+    instance method is named alone (its parameters mean something else)."""
     tuned_with = (stored or {}).get("tuned_with")
-    if not tuned_with:
+    if not isinstance(tuned_with, dict) or not tuned_with:
         return
     now = tuning_settings(options)
+    if tuned_with.get("instance_method", now["instance_method"]) != now["instance_method"]:
+        now = {"instance_method": now["instance_method"]}
     changed = [f"segmentation.{k} = {tuned_with[k]!r} then, {v!r} now" for k, v in now.items()
                if k in tuned_with and tuned_with[k] != v]
-    if tuned_with.get("instance_method", options.instance_method) != options.instance_method:
-        changed = [f"segmentation.instance_method = {tuned_with['instance_method']!r} then, "
-                   f"{options.instance_method!r} now"]
     if changed:
         logger.warning(
             "The run's threshold (%s) and minimum object size (%s) in threshold.json were tuned "

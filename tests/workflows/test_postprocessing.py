@@ -151,6 +151,11 @@ def test_a_threshold_tuned_under_other_segmentation_settings_is_warned(tmp_path,
         run_postprocess(_cfg(instance_method="seeded_watershed"), tmp_path, run_cfg=plain)
     assert "segmentation.instance_method = 'watershed' then, 'seeded_watershed' now" in caplog.text
     assert "min_distance" not in caplog.text
-    # a threshold.json written before the settings were stored: no warning
-    (tmp_path / "threshold.json").write_text(json.dumps({"threshold": 0.6, "min_size": 0}))
-    assert "were tuned" not in warnings(min_distance=12)[1]
+    # the seeded splits record their seed settings, not a min distance
+    seeded = tuning_settings(PostprocessOptions(instance_method="seeded_watershed"))
+    assert {"seed_threshold", "min_seed_size"} <= set(seeded) and "min_distance" not in seeded
+    # a threshold.json written before the settings were stored, or edited by hand: no warning
+    for stored in ({"threshold": 0.6, "min_size": 0},
+                   {"threshold": 0.6, "min_size": 0, "tuned_with": ["min_distance"]}):
+        (tmp_path / "threshold.json").write_text(json.dumps(stored))
+        assert "were tuned" not in warnings(min_distance=12)[1]

@@ -10,6 +10,7 @@ Typical use (what `dl_suite.workflows.evaluate` does)::
                                                    for n, img, t, m in few])
 """
 
+from dl_suite.evaluation.annotation_audit import KINDS as AUDIT_KINDS, audit_annotation  # noqa: F401
 from dl_suite.evaluation.classical import gaussian_otsu  # noqa: F401
 from dl_suite.evaluation.errors import CAUSES, instance_errors  # noqa: F401
 from dl_suite.evaluation.instance import (  # noqa: F401

@@ -10,11 +10,13 @@ import numpy as np
 from dl_suite.evaluation.instance import instance_labels, instance_scores, true_objects
 from dl_suite.evaluation.isbi import isbi_scores, pooled_isbi_score
 from dl_suite.evaluation.pixel import label_scores
-from dl_suite.io import read_json, write_text
+from dl_suite.errors import DataError
+from dl_suite.io import keep_copy, read_json, write_text
 
 logger = logging.getLogger(__name__)
 
 THRESHOLD_FILE = "threshold.json"
+EARLIER_THRESHOLDS = "earlier_thresholds"  # earlier threshold.json files of a run, kept
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 DEFAULT_TOLERANCE = 0.01  # validation scores this close to the best count as tied
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
@@ -180,8 +182,24 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
 
 
 def save_threshold(run_dir, result):
-    """Stores the optimisation result as `run_dir/threshold.json` (atomic)."""
-    return write_text(Path(run_dir) / THRESHOLD_FILE, json.dumps(result, indent=1))
+    """Stores the optimisation result as `run_dir/threshold.json` (atomic). An earlier
+    threshold.json with other contents is kept first, as
+    `run_dir/earlier_thresholds/threshold-<its date and time>.json` (a re-tuning evaluation
+    never loses the values a run was used with)."""
+    run_dir = Path(run_dir)
+    path, text = run_dir / THRESHOLD_FILE, json.dumps(result, indent=1)
+    if path.is_file():
+        try:
+            earlier = read_threshold_file(run_dir)
+        except DataError:  # not JSON (edited by hand, cut short): kept all the same
+            earlier = {}
+        if earlier != json.loads(text):
+            kept = keep_copy(path, run_dir / EARLIER_THRESHOLDS)
+            earlier = earlier if isinstance(earlier, dict) else {}
+            logger.info("The run's earlier threshold.json (threshold %s, min size %s) is kept as "
+                        "%s.", earlier.get("threshold", "?"), earlier.get("min_size", "?"),
+                        kept.relative_to(run_dir))
+    return write_text(path, text)
 
 
 def read_threshold_file(run_dir):

@@ -10,6 +10,7 @@ from dl_suite.io.images import (  # noqa: F401
 )
 from dl_suite.io.files import (  # noqa: F401
     is_weights_file,
+    keep_copy,
     load_keras_model,
     load_model_weights,
     read_json,

@@ -123,6 +123,30 @@ def load_model_weights(model, path):
     return model
 
 
+def keep_copy(path, folder):
+    """Copies `path` into `folder` (made if needed) as `<stem>-<its modification time,
+    YYYYmmdd-HHMMSS><suffix>` (`-2`, `-3`, ... if taken), before the caller replaces it.
+
+    Returns:
+        the copy's Path, or None when `path` does not exist.
+    """
+    import datetime
+
+    path, folder = Path(path), Path(folder)
+    if not path.is_file():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    target, number = folder / f"{path.stem}-{stamp}{path.suffix}", 1
+    while target.exists():
+        number += 1
+        target = folder / f"{path.stem}-{stamp}-{number}{path.suffix}"
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.copy2(path, tmp)
+    os.replace(tmp, target)
+    return target
+
+
 def remove_file(path):
     """Deletes a file of our own that a newer one replaced (missing is fine)."""
     Path(path).unlink(missing_ok=True)

@@ -108,6 +108,38 @@ def test_optimise_threshold_finds_shifted_optimum(tmp_path):
         optimise_threshold(probs, trues, "dise")
 
 
+def test_retuning_keeps_the_earlier_threshold_file(tmp_path, caplog):
+    import json
+    import os
+
+    first = {"metric": "f1_50", "threshold": 0.5, "min_size": 30}
+    save_threshold(tmp_path, first)
+    os.utime(tmp_path / "threshold.json", (1_700_000_000, 1_700_000_000))
+    save_threshold(tmp_path, dict(first))            # the same values again: nothing to keep
+    assert not (tmp_path / "earlier_thresholds").exists()
+    os.utime(tmp_path / "threshold.json", (1_700_000_000, 1_700_000_000))
+    with caplog.at_level("INFO"):
+        save_threshold(tmp_path, {**first, "threshold": 0.35})
+    kept = sorted((tmp_path / "earlier_thresholds").iterdir())
+    assert [p.name for p in kept] == [f"threshold-{_stamp(1_700_000_000)}.json"]
+    assert json.loads(kept[0].read_text()) == first and load_threshold(tmp_path) == (0.35, 30)
+    assert "earlier threshold.json (threshold 0.5, min size 30) is kept as" in caplog.text
+    # a third value, same second: a second copy under its own name; a corrupt file is kept too
+    os.utime(tmp_path / "threshold.json", (1_700_000_000, 1_700_000_000))
+    save_threshold(tmp_path, {**first, "threshold": 0.6})
+    (tmp_path / "threshold.json").write_text("{cut short")
+    save_threshold(tmp_path, first)
+    names = sorted(p.name for p in (tmp_path / "earlier_thresholds").iterdir())
+    assert len(names) == 3 and f"threshold-{_stamp(1_700_000_000)}-2.json" in names
+    assert load_threshold(tmp_path) == (0.5, 30)
+
+
+def _stamp(seconds):
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds).strftime("%Y%m%d-%H%M%S")
+
+
 def test_tied_thresholds_resolve_to_the_middle_of_the_plateau():
     # scores by threshold at min size 0: a plateau 0.3-0.5 whose left edge sits by a drop
     grid = [[0.1, 0, 0.5], [0.2, 0, 0.6], [0.3, 0, 0.9], [0.4, 0, 0.9], [0.5, 0, 0.9],

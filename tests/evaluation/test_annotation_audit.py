@@ -1,0 +1,87 @@
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dl_suite.evaluation import audit_annotation, true_objects
+from dl_suite.io import read_image, write_image
+
+SCRIPT = Path(__file__).resolve().parents[2] / "additional_scripts" / "annotation_audit.py"
+
+
+def _disc(shape, centre, radius):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 <= radius ** 2
+
+
+def _scene(dark=False):
+    """Four bright discs on a noisy background: annotated, bare, an inner ellipse, and an
+    annotation where the image shows nothing."""
+    rng = np.random.default_rng(0)
+    shape = (64, 64)
+    image = 20 + rng.normal(0, 3, shape)
+    mask = np.zeros(shape, np.uint8)
+    for centre in ((15, 15), (15, 45), (45, 15)):
+        image[_disc(shape, centre, 7)] = 200 + rng.normal(0, 3, (_disc(shape, centre, 7).sum(),))
+    mask[_disc(shape, (15, 15), 7)] = 1          # annotated as seen
+    mask[_disc(shape, (45, 15), 3)] = 1          # only a small core of a bright disc
+    mask[_disc(shape, (47, 47), 5)] = 1          # nothing there in the image
+    image = 220 - image if dark else image
+    return image.astype(np.float32), mask
+
+
+def _summary(findings):
+    return sorted((f["kind"], round(f["y"]), round(f["x"])) for f in findings)
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_finds_each_kind_where_it_is(dark):
+    image, mask = _scene(dark)
+    findings, stats = audit_annotation(image, true_objects(mask, 1), invert=dark)
+    assert _summary(findings) == [("faint", 47, 47), ("partly annotated", 45, 15),
+                                  ("unannotated", 15, 45)]
+    by_kind = {f["kind"]: f for f in findings}
+    # the core of radius 3 is 29 of the ~150 pixels the smoothed disc of radius 7 gives
+    assert 0.12 < by_kind["partly annotated"]["annotated"] < 0.25
+    assert by_kind["unannotated"]["annotated"] == 0.0
+    assert abs(by_kind["faint"]["contrast"]) < 0.05     # background grey: contrast about 0
+    assert by_kind["faint"]["area"] == int(_disc((64, 64), (47, 47), 5).sum())
+    assert stats["true_objects"] == 3 and stats["signal_objects"] == 3
+    assert abs(stats["background"] - (200 if dark else 20)) < 2
+
+
+def test_a_faithful_annotation_has_no_findings_and_shapes_must_agree():
+    image, _ = _scene()
+    mask = (image > 110).astype(np.uint8)
+    assert audit_annotation(image, true_objects(mask, 1))[0] == []
+    with pytest.raises(ValueError, match="shape"):
+        audit_annotation(image, mask[:32])
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("annotation_audit", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_script_tables_and_csv(tmp_path, script, capsys):
+    image, mask = _scene()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    write_image(tmp_path / "images" / "a.tif", image)
+    write_image(tmp_path / "masks" / "a.tif", mask * 255)
+    assert script.main([str(tmp_path / "images"), str(tmp_path / "masks"),
+                        "--csv", str(tmp_path / "audit.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "| a.tif | 3 | 3 | 1 | 1 | 1 |" in out
+    lines = (tmp_path / "audit.csv").read_text().splitlines()
+    assert lines[0] == "image,kind,area,y,x,border,annotated,contrast" and len(lines) == 4
+    assert read_image(tmp_path / "masks" / "a.tif").max() == 255   # inputs untouched
+
+
+def test_script_missing_folder_is_a_clear_error(tmp_path, script, capsys):
+    assert script.main([str(tmp_path / "nope"), str(tmp_path / "nope")]) == 2
+    assert "Folder not found" in capsys.readouterr().err

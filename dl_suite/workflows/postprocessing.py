@@ -202,7 +202,11 @@ def _stored_split(options, stored, source):
             and stored.get("split_parameter") == name and stored.get("split_value") is not None):
         options = with_split_value(options, stored["split_value"])
         return options, {**source, name: "run (threshold.json)"}
-    if stored.get("split_value") is not None and tuned_for != options.instance_method:
+    # a threshold.json that records `tuned_with` gets one warning naming the method change
+    # (`_warn_if_tuned_otherwise`); with threshold_method other than 'run' it is not used
+    if (stored.get("split_value") is not None and tuned_for != options.instance_method
+            and options.threshold_method == "run"
+            and not isinstance(stored.get("tuned_with"), dict)):
         logger.warning("The run's threshold.json tuned %s for instance_method '%s', not '%s': "
                        "segmentation.%s is used.", stored.get("split_parameter"), tuned_for,
                        options.instance_method, name)

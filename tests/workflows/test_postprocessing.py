@@ -151,6 +151,16 @@ def test_a_threshold_tuned_under_other_segmentation_settings_is_warned(tmp_path,
         run_postprocess(_cfg(instance_method="seeded_watershed"), tmp_path, run_cfg=plain)
     assert "segmentation.instance_method = 'watershed' then, 'seeded_watershed' now" in caplog.text
     assert "min_distance" not in caplog.text
+    # with a tuned split value stored too: still one warning about the one change
+    (tmp_path / "threshold.json").write_text(json.dumps(
+        {"threshold": 0.6, "min_size": 0, "tuned_with": tuned_with, "instance_method": "watershed",
+         "split_parameter": "min_distance", "split_value": 15}))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="dl_suite.workflows.postprocessing"):
+        run_postprocess(_cfg(instance_method="seeded_watershed"), tmp_path, run_cfg=plain)
+    assert len(caplog.records) == 1 and "'seeded_watershed' now" in caplog.text
+    (tmp_path / "threshold.json").write_text(json.dumps(
+        {"threshold": 0.6, "min_size": 0, "tuned_with": tuned_with}))
     # the seeded splits record their seed settings, not a min distance
     seeded = tuning_settings(PostprocessOptions(instance_method="seeded_watershed"))
     assert {"seed_threshold", "min_seed_size"} <= set(seeded) and "min_distance" not in seeded

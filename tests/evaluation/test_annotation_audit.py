@@ -76,12 +76,40 @@ def test_script_tables_and_csv(tmp_path, script, capsys):
     assert script.main([str(tmp_path / "images"), str(tmp_path / "masks"),
                         "--csv", str(tmp_path / "audit.csv")]) == 0
     out = capsys.readouterr().out
-    assert "| a.tif | 3 | 3 | 1 | 1 | 1 |" in out
+    assert "|  | a.tif | 3 | 3 | 1 | 1 | 1 |" in out
     lines = (tmp_path / "audit.csv").read_text().splitlines()
-    assert lines[0] == "image,kind,area,y,x,border,annotated,contrast" and len(lines) == 4
+    assert lines[0] == "split,image,kind,area,y,x,border,annotated,contrast" and len(lines) == 4
     assert read_image(tmp_path / "masks" / "a.tif").max() == 255   # inputs untouched
 
 
 def test_script_missing_folder_is_a_clear_error(tmp_path, script, capsys):
     assert script.main([str(tmp_path / "nope"), str(tmp_path / "nope")]) == 2
     assert "Folder not found" in capsys.readouterr().err
+
+
+def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys):
+    from dl_suite.cli.main import main
+
+    image, mask = _scene()
+    for split in ("train", "valid"):
+        (tmp_path / split / "images").mkdir(parents=True)
+        (tmp_path / split / "masks").mkdir(parents=True)
+    write_image(tmp_path / "train" / "images" / "a.tif", image)
+    write_image(tmp_path / "train" / "masks" / "a.tif", mask * 255)
+    # a 2-frame stack: the second frame's annotation is faithful
+    write_image(tmp_path / "valid" / "images" / "b.tif", np.stack([image, image]))
+    faithful = (image > 110).astype(np.uint8)
+    write_image(tmp_path / "valid" / "masks" / "b.tif", np.stack([mask, faithful]) * 255)
+    config = tmp_path / "a.config"
+    config.write_text('[train]\nimage_datapath = "train/images"\nmask_datapath = "train/masks"\n'
+                      'val_image_datapath = "valid/images"\nval_mask_datapath = "valid/masks"\n')
+    assert main(["audit", str(config), "--csv", str(tmp_path / "out.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "| train | a.tif | 3 | 3 | 1 | 1 | 1 |" in out
+    assert "| val | b.tif#0 | 3 | 3 | 1 | 1 | 1 |" in out and "| val | b.tif#1 | 3 | 3 | 0 | 0 | 0 |" in out
+    assert "| total | | 9 | 9 | 2 | 2 | 2 |" in out
+    rows = (tmp_path / "out.csv").read_text().splitlines()[1:]
+    assert len(rows) == 6 and rows[0].startswith("train,a.tif,")
+    # only the folders asked for; none configured is a user error (exit 2)
+    assert main(["audit", str(config), "--split", "test"]) == 2
+    assert "nothing to audit" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+"""`dl-suite audit CONFIG`: where the annotation and the image disagree, image by image."""
+
+from dl_suite.cli.common import add_config_arguments, load, say
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "audit", help="list unannotated, partly annotated and faint objects in the config's data")
+    add_config_arguments(parser)
+    parser.add_argument("--split", nargs="+", choices=("train", "val", "eval", "test"),
+                        default=["train", "val", "eval", "test"],
+                        help="which of the config's data folders (default: all it names)")
+    parser.add_argument("--csv", default=None, help="also write the findings to this CSV file")
+    parser.add_argument("--invert", action="store_true",
+                        help="objects darker than the background (default: brighter)")
+    parser.add_argument("--sigma", type=float, default=2.0, help="Gaussian smoothing (px)")
+    parser.add_argument("--min-size", type=int, default=30,
+                        help="signal objects smaller than this are ignored (px)")
+    parser.add_argument("--partial", type=float, default=0.5,
+                        help="annotated share below which an object is 'partly annotated'")
+    parser.add_argument("--faint", type=float, default=0.1,
+                        help="contrast (0 background, 1 foreground) below which it is 'faint'")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    cfg = load(args)
+    from dl_suite.errors import DataError
+    from dl_suite.io import write_text
+    from dl_suite.workflows.audit import COLUMNS, audit_config, findings_csv, summary_table
+
+    results = audit_config(cfg, args.split, sigma=args.sigma, invert=args.invert,
+                           min_size=args.min_size, partial=args.partial, faint=args.faint)
+    if not results:
+        raise DataError("The config names no image/mask folders for "
+                        f"{', '.join(args.split)}: nothing to audit.")
+    for line in summary_table(results):
+        say(line)
+    say()
+    for rows, _ in results.values():
+        for row in rows:
+            say("  ".join(f"{c} {row[c]}" for c in COLUMNS if row[c] is not None))
+    if args.csv:
+        say(f"\nFindings written to {write_text(args.csv, findings_csv(results))}")
+    return 0

@@ -15,9 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from dl_suite.errors import DataError  # noqa: E402
-from dl_suite.io import write_text  # noqa: E402
 from dl_suite.io.pairs import find_pairs  # noqa: E402
-from dl_suite.workflows.audit import COLUMNS, audit_pairs, findings_csv, summary_table  # noqa: E402
+from dl_suite.io.tables import write_csv  # noqa: E402
+from dl_suite.workflows.audit import (  # noqa: E402
+    COLUMNS, audit_pairs, finding_lines, findings_table, summary_table,
+)
 
 
 def main(argv=None):
@@ -43,11 +45,9 @@ def main(argv=None):
     except DataError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
-    print("\n".join(summary_table(results)) + "\n")
-    for row in results[""][0]:
-        print("  ".join(f"{c} {row[c]}" for c in COLUMNS[1:] if row[c] is not None))
+    print("\n".join(summary_table(results) + [""] + finding_lines(results, COLUMNS[1:])))
     if args.csv:
-        print(f"\nFindings written to {write_text(args.csv, findings_csv(results))}")
+        print(f"\nFindings written to {write_csv(args.csv, findings_table(results))}")
     return 0
 
 

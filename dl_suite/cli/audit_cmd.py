@@ -26,8 +26,8 @@ def add_parser(subparsers):
 def run(args):
     cfg = load(args)
     from dl_suite.errors import DataError
-    from dl_suite.io import write_text
-    from dl_suite.workflows.audit import COLUMNS, audit_config, findings_csv, summary_table
+    from dl_suite.io.tables import write_csv
+    from dl_suite.workflows.audit import audit_config, finding_lines, findings_table, summary_table
 
     results = audit_config(cfg, args.split, sigma=args.sigma, invert=args.invert,
                            min_size=args.min_size, partial=args.partial, faint=args.faint)
@@ -37,9 +37,13 @@ def run(args):
     for line in summary_table(results):
         say(line)
     say()
-    for rows, _ in results.values():
-        for row in rows:
-            say("  ".join(f"{c} {row[c]}" for c in COLUMNS if row[c] is not None))
+    for line in finding_lines(results):
+        say(line)
     if args.csv:
-        say(f"\nFindings written to {write_text(args.csv, findings_csv(results))}")
+        try:
+            written = write_csv(args.csv, findings_table(results))
+        except OSError as error:
+            raise DataError(f"Cannot write the findings to '{args.csv}' ({error.strerror}): "
+                            "give --csv a path in a folder you can write to.") from error
+        say(f"\nFindings written to {written}")
     return 0

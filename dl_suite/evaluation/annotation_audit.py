@@ -29,7 +29,7 @@ def _touches_border(slices, shape):
 
 
 def _object_rows(labels, values, shape):
-    """(label, area, centroid y, x, touches border) of each object of `labels`."""
+    """(label, area, (centroid y, x), touches border, values[k]) of each object of `labels`."""
     index = np.arange(1, int(labels.max(initial=0)) + 1)
     if index.size == 0:
         return []

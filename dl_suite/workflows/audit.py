@@ -63,9 +63,15 @@ def summary_table(results):
     return lines
 
 
-def findings_csv(results):
-    """The findings of every split as CSV text (`COLUMNS`)."""
-    cell = lambda v: "" if v is None else str(v)  # noqa: E731
-    body = "".join(",".join(cell(r[c]) for c in COLUMNS) + "\n"
-                   for rows, _ in results.values() for r in rows)
-    return ",".join(COLUMNS) + "\n" + body
+def findings_table(results):
+    """The findings of every split as a pandas DataFrame (`COLUMNS`), for
+    `dl_suite.io.tables.write_csv`."""
+    import pandas as pd
+
+    return pd.DataFrame([r for rows, _ in results.values() for r in rows], columns=list(COLUMNS))
+
+
+def finding_lines(results, columns=COLUMNS):
+    """One readable line per finding: `column value` pairs (empty values left out)."""
+    return ["  ".join(f"{c} {r[c]}" for c in columns if r[c] is not None)
+            for rows, _ in results.values() for r in rows]

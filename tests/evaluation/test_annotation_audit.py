@@ -110,6 +110,10 @@ def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys)
     assert "| total | | 9 | 9 | 2 | 2 | 2 |" in out
     rows = (tmp_path / "out.csv").read_text().splitlines()[1:]
     assert len(rows) == 6 and rows[0].startswith("train,a.tif,")
+    # a CSV path that cannot be written is a user error too, and nothing else is touched
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    assert main(["audit", str(config), "--csv", str(tmp_path / "blocked" / "out.csv")]) == 2
+    assert "Cannot write the findings" in capsys.readouterr().err
     # only the folders asked for; none configured is a user error (exit 2)
     assert main(["audit", str(config), "--split", "test"]) == 2
     assert "nothing to audit" in capsys.readouterr().err

@@ -7,6 +7,9 @@ Data conventions (fixed by the team):
   followed by a second channel holding a per-pixel weight map: (B, H, W, 2). Weighted losses
   (`weighted_bce`, `weighted_bce_dice`, `categorical_cce`) multiply the per-pixel loss by that
   map; every other loss ignores it. One-hot targets are made internally.
+- A target of -1 (`dl_suite.data.ignore.IGNORE_TARGET`) marks an ignored pixel: every loss
+  counts it as perfectly predicted background, so it adds nothing to an overlap term and
+  (up to the clipping epsilon) nothing to a pixel mean, and passes no gradient.
 
 Every function returns one value per image, shape (B,); the `Loss` classes then average over the
 batch. Overlap losses (dice, iou, tversky) use `smooth` in numerator and denominator, so an empty
@@ -70,12 +73,16 @@ def target_probabilities(y_true, y_pred):
     target, weights = split_target(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
     target = ops.cast(target, y_pred.dtype)
+    scored = target >= 0  # ignored pixels hold -1
+    target = ops.where(scored, target, ops.zeros_like(target))
     num_classes = _num_classes(y_pred)
     if num_classes > 1:
         target = ops.one_hot(ops.cast(target[..., 0], "int32"), num_classes, dtype=y_pred.dtype)
     if weights is not None:
         weights = ops.cast(weights, y_pred.dtype)
     probs = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    # An ignored pixel is predicted as its (background) target: no loss, no gradient.
+    probs = ops.where(scored, probs, ops.clip(target, EPSILON, 1.0 - EPSILON))
     return target, probs, weights
 
 

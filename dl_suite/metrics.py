@@ -2,6 +2,7 @@
 
 Conventions (see `dl_suite.losses`): `y_pred` is (B, H, W, 1) sigmoid or (B, H, W, C) softmax;
 `y_true` is (B, H, W, 1) target, optionally with a weight-map channel that metrics ignore.
+Pixels whose target is -1 (ignored, `dl_suite.data.ignore`) count in no class.
 
 Predictions are made hard first: sigmoid outputs at `threshold` (default 0.5), softmax outputs by
 argmax. A binary output is treated as two classes (0 background, 1 foreground). Each metric is
@@ -35,9 +36,11 @@ def hard_one_hot(y_true, y_pred, threshold=0.5):
         num_classes = 2
     else:
         labels_pred = ops.argmax(y_pred, axis=-1)
-    labels_true = ops.cast(ops.round(ops.cast(target[..., 0], "float32")), "int32")
-    true = ops.one_hot(labels_true, num_classes, dtype="float32")
-    pred = ops.one_hot(labels_pred, num_classes, dtype="float32")
+    target = ops.cast(target, "float32")
+    scored = ops.cast(target >= 0, "float32")  # ignored pixels (-1) count in no class
+    labels_true = ops.cast(ops.round(ops.maximum(target[..., 0], 0.0)), "int32")
+    true = ops.one_hot(labels_true, num_classes, dtype="float32") * scored
+    pred = ops.one_hot(labels_pred, num_classes, dtype="float32") * scored
     return true, pred
 
 
@@ -96,9 +99,11 @@ def recall(y_true, y_pred, threshold=0.5):
 
 
 def pixel_accuracy(y_true, y_pred, threshold=0.5):
-    """Fraction of pixels whose hard prediction equals the truth, per image."""
+    """Fraction of the (not ignored) pixels whose hard prediction equals the truth, per image."""
     true, pred = hard_one_hot(y_true, y_pred, threshold)
-    return ops.mean(ops.sum(true * pred, axis=-1), axis=tuple(range(1, len(true.shape) - 1)))
+    axes = tuple(range(1, len(true.shape) - 1))
+    correct = ops.sum(ops.sum(true * pred, axis=-1), axis=axes)
+    return _ratio(correct, ops.sum(ops.sum(true, axis=-1), axis=axes))
 
 
 # ----------------------------------------------------------------------------------------------

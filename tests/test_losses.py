@@ -246,3 +246,44 @@ def test_onehot_targets_from_the_dataset_score_perfectly():
     assert float(metric.result()) == pytest.approx(1.0, abs=1e-6)
     wrong = perfect[..., ::-1]
     assert float(L.dice_loss(y, wrong)[0]) > 0.99
+
+
+IGNORED_LOSSES = ["bce", "bce_dice", "dice", "iou", "tversky", "focal_tversky", "focal",
+                  "basnet_hybrid", "weighted_bce", "weighted_bce_dice", "sparse_cce",
+                  "categorical_cce", "bce_iou", "ssim"]
+
+
+@pytest.mark.parametrize("data", [_binary, _multi])
+@pytest.mark.parametrize("name", IGNORED_LOSSES)
+def test_ignored_pixels_add_nothing(name, data):
+    """A target of -1 counts as a perfect background prediction, whatever the model says there."""
+    true, prob = data()
+    if name in ("bce_iou", "ssim", "weighted_bce", "weighted_bce_dice") and prob.shape[-1] > 1:
+        pytest.skip("binary-only loss")
+    if name == "categorical_cce" and prob.shape[-1] == 1:
+        pytest.skip("multi-class loss")
+    region = np.zeros(true.shape, bool)
+    region[:, 4:12, 6:20] = True
+    ignored = np.where(region, -1.0, true).astype("float32")
+    other = prob.copy()
+    other[np.broadcast_to(region, prob.shape)] = RNG.random(int(region.sum()) * prob.shape[-1])
+    perfect = prob.copy()
+    perfect[np.broadcast_to(region, prob.shape)] = 0.0
+    if prob.shape[-1] > 1:
+        perfect[..., :1][region] = 1.0
+    weights = (RNG.random(true.shape) * 3).astype("float32")
+    with_w = lambda t: np.concatenate([t, weights], -1)  # noqa: E731
+    value = _value(name, with_w(ignored), prob)
+    # what the model says in the ignored region changes nothing (fails if -1 were a target) ...
+    assert abs(_value(name, with_w(ignored), other) - value) < 1e-5
+    # ... and the loss is the one of a perfect background prediction there
+    assert abs(_value(name, with_w(np.where(region, 0.0, true).astype("float32")), perfect)
+               - value) < 2e-4
+
+
+def test_ignored_pixels_leave_the_dice_loss_by_hand():
+    # 1 x 1 x 4 image: target [1, 1, 0, ignored], prediction [1, 0, 0, 1]
+    true = np.array([1, 1, 0, -1], "float32").reshape(1, 1, 4, 1)
+    prob = np.array([1, 0, 0, 1], "float32").reshape(1, 1, 4, 1)
+    # TP 1, FP 0, FN 1 (the ignored 1 is not a false positive): 1 - (2 + 1) / (2 + 1 + 1)
+    assert abs(_value("dice", true, prob) - 0.25) < 1e-5

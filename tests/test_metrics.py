@@ -112,3 +112,14 @@ def test_metric_serialization_and_compile(tmp_path):
     metric = M.get_metric("class_iou", num_classes=2, class_id=0, threshold=0.3)
     restored = M.ClassIoU.from_config(metric.get_config())
     assert restored.get_config() == metric.get_config()
+
+
+def test_ignored_pixels_count_in_no_class():
+    # 1 x 2 x 3 image; target -1 = ignored
+    true = np.array([[1, 1, 0], [0, -1, -1]], "float32").reshape(1, 2, 3, 1)
+    prob = np.array([[0.9, 0.2, 0.1], [0.8, 0.9, 0.1]], "float32").reshape(1, 2, 3, 1)
+    # scored pixels: TP 1 (0.9), FN 1 (0.2), TN 1 (0.1), FP 1 (0.8); the ignored two do not count
+    tp, fp, fn = (np.asarray(v) for v in M.confusion_counts(true, prob))
+    assert (tp[0, 1], fp[0, 1], fn[0, 1]) == (1, 1, 1)
+    assert abs(float(M.dice_coef(true, prob)[0]) - 2 / 4) < 1e-6
+    assert abs(float(M.pixel_accuracy(true, prob)[0]) - 2 / 4) < 1e-6

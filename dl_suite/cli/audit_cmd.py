@@ -20,6 +20,12 @@ def add_parser(subparsers):
                         help="annotated share below which an object is 'partly annotated'")
     parser.add_argument("--faint", type=float, default=0.1,
                         help="contrast (0 background, 1 foreground) below which it is 'faint'")
+    parser.add_argument("--write-ignore", default=None, metavar="FOLDER",
+                        help="write ignore masks of the training and validation findings to "
+                             "FOLDER/train and FOLDER/val, for [train] ignore_datapath and "
+                             "val_ignore_datapath (FOLDER/train and FOLDER/val must be new or empty)")
+    parser.add_argument("--ignore-margin", type=int, default=2,
+                        help="grow each finding's region by this many px in the ignore masks")
     parser.set_defaults(run=run)
 
 
@@ -27,10 +33,14 @@ def run(args):
     cfg = load(args)
     from dl_suite.errors import DataError
     from dl_suite.io.tables import write_csv
-    from dl_suite.workflows.audit import audit_config, finding_lines, findings_table, summary_table
+    from dl_suite.workflows.audit import (audit_config, finding_lines, findings_table,
+                                          ignore_lines, summary_table)
 
+    written = {}
     results = audit_config(cfg, args.split, sigma=args.sigma, invert=args.invert,
-                           min_size=args.min_size, partial=args.partial, faint=args.faint)
+                           min_size=args.min_size, partial=args.partial, faint=args.faint,
+                           ignore_dir=args.write_ignore, margin=args.ignore_margin,
+                           written=written)
     if not results:
         raise DataError("The config names no image/mask folders for "
                         f"{', '.join(args.split)}: nothing to audit.")
@@ -41,9 +51,12 @@ def run(args):
         say(line)
     if args.csv:
         try:
-            written = write_csv(args.csv, findings_table(results))
+            csv_path = write_csv(args.csv, findings_table(results))
         except OSError as error:
             raise DataError(f"Cannot write the findings to '{args.csv}' ({error.strerror}): "
                             "give --csv a path in a folder you can write to.") from error
-        say(f"\nFindings written to {written}")
+        say(f"\nFindings written to {csv_path}")
+    if args.write_ignore:
+        for line in ignore_lines(written, args.write_ignore):
+            say(line)
     return 0

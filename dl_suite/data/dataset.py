@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from dl_suite.data.augment import build_augmentor, default_augmentor
+from dl_suite.data.ignore import apply_ignore_to_target, split_ignored
 from dl_suite.data.sampling import PatchSampler
 from dl_suite.data.targets import make_target, resolve_target_type, target_num_classes
 from dl_suite.data.weights import WEIGHT_MAPS, weight_map as compute_weight_map
@@ -55,7 +56,8 @@ class SegmentationDataset(keras.utils.PyDataset):
 
     Args:
         images: list of float32 (H, W, C) (or (H, W)) normalised images.
-        masks: list of integer (H, W) masks: binary 0/1, class labels or instance labels.
+        masks: list of integer (H, W) masks: binary 0/1, class labels or instance labels;
+            pixels marked by `dl_suite.data.ignore.mark_ignored` are left out of the loss.
         batch_size: images per batch (each gives `patch_batch` patches).
         patch_size: (h, w) random crops; None = whole images (then all must have one size).
             Images smaller than the patch are reflect-padded.
@@ -81,7 +83,7 @@ class SegmentationDataset(keras.utils.PyDataset):
         y is also (B, h, w, 1) holding class indices: the losses and metrics expand every
         target to one-hot themselves, so channel 2 is always the weight map.
         B = batch_size * patch_batch. Targets and weights are computed from the augmented
-        mask of each patch.
+        mask of each patch. Ignored pixels hold `IGNORE_TARGET` (-1) in the target channel.
     """
 
     def __init__(self, images, masks, *, batch_size, patch_size=None, augmentor=DEFAULT,
@@ -142,7 +144,8 @@ class SegmentationDataset(keras.utils.PyDataset):
         # augmented mask (nearest neighbour), so contours stay closed and one pixel wide.
         self.images, self.masks, foregrounds = [], [], []
         for im, m in zip(images, masks):
-            target = make_target(m, self.target_kind, self.num_classes)  # validates values
+            labels, _ = split_ignored(m)
+            target = make_target(labels, self.target_kind, self.num_classes)  # validates values
             self.images.append(_pad_to(im, self.patch_size))
             self.masks.append(_pad_to(m, self.patch_size))
             foregrounds.append(_pad_to(target, self.patch_size))
@@ -212,10 +215,13 @@ class SegmentationDataset(keras.utils.PyDataset):
     def derive_targets(self, mask):
         """(target, weights or None) of one (augmented) mask patch (h, w), or of a window's
         masks (h, w, T) for every-frame targets (then one target per frame, no weights)."""
+        mask, ignore = split_ignored(mask)
         if mask.ndim == 3:
-            return np.stack([make_target(mask[..., k], self.target_kind, self.num_classes)
-                             for k in range(mask.shape[-1])], axis=-1), None
-        target = make_target(mask, self.target_kind, self.num_classes)
+            target = np.stack([make_target(mask[..., k], self.target_kind, self.num_classes)
+                               for k in range(mask.shape[-1])], axis=-1)
+            return apply_ignore_to_target(target, ignore), None
+        target = apply_ignore_to_target(
+            make_target(mask, self.target_kind, self.num_classes), ignore)
         if not self.weight_map:
             return target, None
         return target, compute_weight_map(self.weight_map, mask, **self.weight_params)

@@ -61,7 +61,9 @@ def audit_annotation(image, true_labels, *, sigma=2.0, invert=False, min_size=30
         `y`, `x` (centroid), `border` (touches the image border), `annotated` (annotated
         share of the signal object, for the first two kinds) and `contrast` (of the true
         object, for "faint"); stats has `background` and `foreground` (the greys contrast is
-        measured between), `true_objects` and `signal_objects`.
+        measured between), `true_objects`, `signal_objects` and `regions`, a boolean (H, W)
+        map of the findings' pixels (the signal object of the first two kinds, the true object
+        of "faint"): what `dl-suite audit --write-ignore` marks as "ignore" for training.
     """
     image = np.asarray(image, np.float32)
     image = image[..., 0] if image.ndim == 3 else image
@@ -79,11 +81,12 @@ def audit_annotation(image, true_labels, *, sigma=2.0, invert=False, min_size=30
     foreground = float(np.median(agreed)) if agreed.size else float(image.max())
     stats = {"background": background, "foreground": foreground, "true_objects": n_true,
              "signal_objects": int(n_signal)}
-    findings = []
+    findings, signal_ids, true_ids = [], [], []
     if n_signal:
         shares = ndi.mean(annotated, signal_labels, np.arange(1, n_signal + 1))
-        for _, area, (y, x), border, share in _object_rows(signal_labels, shares, image.shape):
+        for label, area, (y, x), border, share in _object_rows(signal_labels, shares, image.shape):
             if share < partial:
+                signal_ids.append(label)
                 findings.append({"kind": KINDS[0] if share < bare else KINDS[1], "area": area,
                                  "y": round(y, 1), "x": round(x, 1), "border": border,
                                  "annotated": round(float(share), 3), "contrast": None})
@@ -94,9 +97,12 @@ def audit_annotation(image, true_labels, *, sigma=2.0, invert=False, min_size=30
         relabelled = np.searchsorted(ids, true_labels) + 1
         relabelled[~annotated] = 0
         contrasts = (np.asarray(means) - background) / span
-        for _, area, (y, x), border, contrast in _object_rows(relabelled, contrasts, image.shape):
+        for label, area, (y, x), border, contrast in _object_rows(relabelled, contrasts, image.shape):
             if contrast < faint:
+                true_ids.append(ids[label - 1])
                 findings.append({"kind": KINDS[2], "area": area, "y": round(y, 1),
                                  "x": round(x, 1), "border": border, "annotated": None,
                                  "contrast": round(float(contrast), 3)})
+    stats["regions"] = np.isin(signal_labels, signal_ids) | (
+        annotated & np.isin(true_labels, true_ids))
     return findings, stats

@@ -104,3 +104,36 @@ def resolve_split_dirs(image_dir=None, mask_dir=None, datapath=None, what="train
 def natural_key(path):
     """Sort key that orders `img2` before `img10`."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", Path(path).name)]
+
+
+def folder_has_files(folder):
+    """True when `folder` exists and holds anything."""
+    folder = Path(folder)
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def find_ignore_masks(folder, mask_paths, key="train.ignore_datapath"):
+    """{mask path: ignore-mask path} for the masks with a file of the same base name in
+    `folder` (paired as images and masks are); masks without one have nothing ignored.
+
+    Raises:
+        DataError: the folder is missing or empty, or holds files that pair with none of the
+            masks (named): a wrong folder would otherwise ignore nothing, silently.
+    """
+    try:
+        files = list_images(folder)
+    except DataError as error:
+        raise DataError(f"{key}: {error}") from None
+    by_key = {_pair_key(Path(m)): Path(m) for m in mask_paths}
+    found, strays = {}, []
+    for path in files:
+        mask = by_key.get(_pair_key(path))
+        if mask is None:
+            strays.append(path.name)
+        else:
+            found[mask] = path
+    if strays:
+        raise DataError(f"{key}: the ignore masks {_names(strays)} in '{folder}' have no mask of "
+                        "the same name among the data they are for. Name each ignore mask like its "
+                        "mask (e.g. '01.tif' for masks/01.png), or point the key at the right folder.")
+    return found

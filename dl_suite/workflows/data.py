@@ -4,10 +4,11 @@ import logging
 
 import numpy as np
 
+from dl_suite.data.ignore import mark_ignored
 from dl_suite.data.preprocess import prepare_mask, preprocess_image
 from dl_suite.errors import DataError
 from dl_suite.io import read_image_data, read_mask_data
-from dl_suite.io.pairs import find_pairs, resolve_split_dirs
+from dl_suite.io.pairs import find_ignore_masks, find_pairs, resolve_split_dirs
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def split_pairs(cfg, split):
     return find_pairs(*dirs)
 
 
-def load_samples(pairs, cfg, raw_masks=None):
+def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.ignore_datapath"):
     """Reads and preprocesses pairs; a stack or video becomes one sample per frame.
 
     Images are read as (T, Y, X, C) by `dl_suite.io.read_image_data` (with `[dataset] axes`
@@ -39,6 +40,9 @@ def load_samples(pairs, cfg, raw_masks=None):
     Args:
         raw_masks: optional list; each slice's mask as read (instance ids kept, before
             `prepare_mask`) is appended to it, for instance scores.
+        ignore_dir: optional folder of ignore masks (`ignore_key` names it in messages): their
+            nonzero pixels are marked in the returned masks (`dl_suite.data.ignore`), for the
+            training loss to leave out.
 
     Returns:
         (names, images, masks): images float32 (H, W, C), masks integer (H, W).
@@ -49,6 +53,10 @@ def load_samples(pairs, cfg, raw_masks=None):
     names, images, masks = [], [], []
     dataset = cfg["dataset"]
     threshold = dataset["mask_threshold"]
+    ignore_files = {}
+    if ignore_dir:
+        ignore_files = find_ignore_masks(ignore_dir, [m for _, m in pairs], ignore_key)
+    ignored = 0
     for image_path, mask_path in pairs:
         image = read_image_data(image_path, axes=dataset.get("axes"))
         mask = read_mask_data(mask_path, threshold=threshold, axes=dataset.get("axes"))
@@ -63,14 +71,37 @@ def load_samples(pairs, cfg, raw_masks=None):
                 f"Image '{image_path}' is {image.array.shape[2]}x{image.array.shape[1]} px but its "
                 f"mask '{mask_path}' is {mask.shape[2]}x{mask.shape[1]} px. Each mask must match its image."
             )
+        ignore = _read_ignore(ignore_files.get(mask_path), mask, mask_path, ignore_key,
+                              dataset.get("axes"))
         for index in range(image.num_frames):
             suffix = f"#{index}" if image.num_frames > 1 else ""
             names.append(image_path.stem + suffix)
             images.append(preprocess_image(image.array[index], cfg, image_path))
             masks.append(prepare_mask(mask[index], cfg, mask_path))
+            if ignore is not None:
+                masks[-1] = mark_ignored(masks[-1], ignore[index])
+                ignored += int(ignore[index].sum())
             if raw_masks is not None:
                 raw_masks.append(mask[index])
+    if ignore_dir:
+        total = sum(m.size for m in masks)
+        logger.info("%s: %d of %d images have an ignore mask; %d px (%.2f %%) are left out of "
+                    "the loss.", ignore_key, len(ignore_files), len(pairs), ignored,
+                    100.0 * ignored / max(total, 1))
     return names, images, masks
+
+
+def _read_ignore(path, mask, mask_path, key, axes):
+    """The ignore mask `path` as (T, Y, X) booleans (None for no file); same size as `mask`."""
+    if path is None:
+        return None
+    ignore = read_mask_data(path, threshold=1, axes=axes) > 0
+    if ignore.shape != mask.shape:
+        raise DataError(
+            f"{key}: the ignore mask '{path}' is {ignore.shape[2]}x{ignore.shape[1]} px with "
+            f"{ignore.shape[0]} frame(s), but its mask '{mask_path}' is {mask.shape[2]}x"
+            f"{mask.shape[1]} px with {mask.shape[0]}. An ignore mask must match its mask.")
+    return ignore
 
 
 def split_validation(samples, fraction, seed):

@@ -4,7 +4,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dl_suite.errors import UserError
+from dl_suite.errors import DataError, UserError
 from dl_suite.io import write_text
 from dl_suite.workflows import runs
 from dl_suite.workflows.predict import load_run_config
@@ -26,10 +26,17 @@ def _weight_map_kind(cfg):
 
 def load_training_data(cfg):
     """(train_samples, val_samples) preprocessed as the config says; val may be split off."""
-    train = load_samples(require_split(cfg, "train"), cfg)
+    settings = cfg["train"]
+    train = load_samples(require_split(cfg, "train"), cfg,
+                         ignore_dir=settings["ignore_datapath"], ignore_key="train.ignore_datapath")
     val_pairs = split_pairs(cfg, "val")
     if val_pairs is not None:
-        return train, load_samples(val_pairs, cfg)
+        return train, load_samples(val_pairs, cfg, ignore_dir=settings["val_ignore_datapath"],
+                                   ignore_key="train.val_ignore_datapath")
+    if settings["val_ignore_datapath"]:
+        raise DataError("train.val_ignore_datapath is set but no validation folder is "
+                        "(train.val_image_datapath / val_mask_datapath): validation images split "
+                        "off the training images take their ignore masks from train.ignore_datapath.")
     if not cfg["train"]["dataset_splitter"]:
         return train, None
     return split_validation(train, cfg["train"]["validation_split"], cfg["train"]["seed"])
@@ -128,6 +135,9 @@ def _training_inputs(cfg, run_dir):
                                                make_video_datasets)
 
     if is_video_model(cfg["model"]["name"]):
+        if cfg["train"]["ignore_datapath"] or cfg["train"]["val_ignore_datapath"]:
+            raise DataError("train.ignore_datapath / val_ignore_datapath work for still-image "
+                            f"models; '{cfg['model']['name']}' trains on time windows. Unset them.")
         train_videos, val_videos = load_video_training_data(cfg)
         logger.info(
             "Training on %d annotated frames of %d videos (windows of %d frames), validating on "

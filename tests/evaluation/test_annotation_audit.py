@@ -87,9 +87,8 @@ def test_script_missing_folder_is_a_clear_error(tmp_path, script, capsys):
     assert "Folder not found" in capsys.readouterr().err
 
 
-def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys):
-    from dl_suite.cli.main import main
-
+def _config_with_folders(tmp_path):
+    """train/a.tif (the scene) and valid/b.tif (2 frames: the scene, then a faithful mask)."""
     image, mask = _scene()
     for split in ("train", "valid"):
         (tmp_path / split / "images").mkdir(parents=True)
@@ -103,6 +102,13 @@ def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys)
     config = tmp_path / "a.config"
     config.write_text('[train]\nimage_datapath = "train/images"\nmask_datapath = "train/masks"\n'
                       'val_image_datapath = "valid/images"\nval_mask_datapath = "valid/masks"\n')
+    return config
+
+
+def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys):
+    from dl_suite.cli.main import main
+
+    config = _config_with_folders(tmp_path)
     assert main(["audit", str(config), "--csv", str(tmp_path / "out.csv")]) == 0
     out = capsys.readouterr().out
     assert "| train | a.tif | 3 | 3 | 1 | 1 | 1 |" in out
@@ -117,3 +123,62 @@ def test_audit_command_reads_the_config_folders_frame_by_frame(tmp_path, capsys)
     # only the folders asked for; none configured is a user error (exit 2)
     assert main(["audit", str(config), "--split", "test"]) == 2
     assert "nothing to audit" in capsys.readouterr().err
+
+
+def test_write_ignore_marks_the_findings_for_training(tmp_path, capsys):
+    from dl_suite.cli.main import main
+    from dl_suite.config import load_config
+    from dl_suite.data.ignore import split_ignored
+    from dl_suite.io import read_image_data
+    from dl_suite.workflows.train import load_training_data
+
+    config = _config_with_folders(tmp_path)
+    out = tmp_path / "ignore"
+    assert main(["audit", str(config), "--write-ignore", str(out), "--ignore-margin", "0"]) == 0
+    said = capsys.readouterr().out
+    assert f'ignore_datapath = "{(out / "train").resolve().as_posix()}"' in said
+    train = read_image_data(out / "train" / "a.tif").array[0, ..., 0] > 0
+    shape = train.shape
+    # the bare disc, the whole partly annotated disc and the faint annotation; not the good one
+    for centre, radius, marked in (((15, 45), 6, True), ((45, 15), 6, True), ((47, 47), 4, True),
+                                   ((15, 15), 6, False)):
+        assert train[_disc(shape, centre, radius)].all() == marked
+        assert train[_disc(shape, centre, radius)].any() == marked
+    val = read_image_data(out / "val" / "b.tif", axes="TYX").array[..., 0] > 0
+    assert val.shape[0] == 2 and np.array_equal(val[0], train) and not val[1].any()
+    # the folders now hold files (perhaps edited by hand): a second run refuses, changes nothing
+    stamp = (out / "train" / "a.tif").stat().st_mtime_ns
+    assert main(["audit", str(config), "--write-ignore", str(out)]) == 2
+    assert "already holds files" in capsys.readouterr().err
+    assert (out / "train" / "a.tif").stat().st_mtime_ns == stamp
+    # training reads them: the marked pixels of the loaded masks are the ignore masks'
+    cfg = load_config(str(config), [f"train.ignore_datapath={out / 'train'}",
+                                    f"train.val_ignore_datapath={out / 'val'}"])
+    (_, _, masks), (_, _, val_masks) = load_training_data(cfg)
+    assert np.array_equal(split_ignored(masks[0])[1], train)
+    assert np.array_equal(split_ignored(val_masks[0])[1], val[0])
+    assert split_ignored(val_masks[1])[1] is None
+
+
+def test_ignore_folders_that_do_not_fit_are_clear_errors(tmp_path):
+    from dl_suite.config import load_config
+    from dl_suite.errors import DataError
+    from dl_suite.workflows.train import load_training_data
+
+    config = _config_with_folders(tmp_path)
+    folder = tmp_path / "ignore"
+    folder.mkdir()
+    load = lambda *sets: load_training_data(load_config(str(config), list(sets)))  # noqa: E731
+    with pytest.raises(DataError, match="train.ignore_datapath: Folder not found"):
+        load(f"train.ignore_datapath={tmp_path / 'nowhere'}")
+    write_image(folder / "c.tif", np.zeros((64, 64), np.uint8))
+    with pytest.raises(DataError, match=r"ignore masks c.tif .* have no mask of the same name"):
+        load(f"train.ignore_datapath={folder}")
+    (folder / "c.tif").unlink()
+    write_image(folder / "a.tif", np.zeros((32, 64), np.uint8))
+    with pytest.raises(DataError, match="must match its mask"):
+        load(f"train.ignore_datapath={folder}")
+    no_val = tmp_path / "no_val.config"
+    no_val.write_text('[train]\nimage_datapath = "train/images"\nmask_datapath = "train/masks"\n')
+    with pytest.raises(DataError, match="no validation folder"):
+        load_training_data(load_config(str(no_val), [f"train.val_ignore_datapath={folder}"]))

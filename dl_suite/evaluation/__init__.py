@@ -11,6 +11,7 @@ Typical use (what `dl_suite.workflows.evaluate` does)::
 """
 
 from dl_suite.evaluation.annotation_audit import KINDS as AUDIT_KINDS, audit_annotation  # noqa: F401
+from dl_suite.evaluation.boundary import boundary_counts, boundary_summary  # noqa: F401
 from dl_suite.evaluation.classical import gaussian_otsu  # noqa: F401
 from dl_suite.evaluation.errors import CAUSES, instance_errors  # noqa: F401
 from dl_suite.evaluation.instance import (  # noqa: F401

@@ -71,14 +71,20 @@ def hardware(backend):
 
 
 def _input_paths(cfg):
-    """Image and mask files of the training (and validation) split, or [] with the reason."""
+    """Image, mask and ignore-mask files of the training (and validation) split, or [] with
+    the reason."""
+    from dl_suite.io.pairs import find_ignore_masks
     from dl_suite.workflows.data import split_pairs
 
     paths = []
     try:
-        for split in ("train", "val"):
-            for image, mask in split_pairs(cfg, split) or []:
+        for split, key in (("train", "ignore_datapath"), ("val", "val_ignore_datapath")):
+            pairs = split_pairs(cfg, split) or []
+            for image, mask in pairs:
                 paths += [image, mask]
+            if pairs and cfg["train"].get(key):
+                paths += sorted(find_ignore_masks(cfg["train"][key], [m for _, m in pairs],
+                                                  f"train.{key}").values())
     except DataError as exc:  # e.g. video projects: training reports the real problem later
         return [], str(exc)
     return paths, None

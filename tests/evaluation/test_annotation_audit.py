@@ -158,6 +158,11 @@ def test_write_ignore_marks_the_findings_for_training(tmp_path, capsys):
     assert np.array_equal(split_ignored(masks[0])[1], train)
     assert np.array_equal(split_ignored(val_masks[0])[1], val[0])
     assert split_ignored(val_masks[1])[1] is None
+    # and the run's provenance hashes them with the images and masks
+    from dl_suite.workflows.provenance import _input_paths
+
+    paths, problem = _input_paths(cfg)
+    assert problem is None and {p.name for p in paths if "ignore" in str(p)} == {"a.tif", "b.tif"}
 
 
 def test_ignore_folders_that_do_not_fit_are_clear_errors(tmp_path):

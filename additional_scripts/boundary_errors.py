@@ -1,0 +1,67 @@
+"""How much of the foreground error of infer's masks lies at the true outlines.
+
+    python3 additional_scripts/boundary_errors.py projects/UNet/ISBI2012/mini_test_output \
+        dataset/ISBI2012/test/masks
+
+Reads each `<name>_mask.tif` of PRED_DIR (foreground = nonzero) and the true mask `<name>.*` of
+TRUE_DIR (foreground = nonzero). Prints, per image and pooled: IoU, wrong pixels, the share of
+them within 1 and 2 px of a true outline, the IoU outside those bands, and the truth's own IoU
+against a copy with every outline moved by one pixel (more background: "thicker", less:
+"thinner"): what a one-pixel disagreement costs on these masks
+(`dl_suite.evaluation.boundary`).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from dl_suite.evaluation.boundary import boundary_counts, boundary_summary, pooled  # noqa: E402
+from dl_suite.io import read_image, read_mask  # noqa: E402
+
+COLUMNS = ("iou", "errors", "share_within_1", "share_within_2", "iou_outside_1", "iou_outside_2",
+           "truth_iou_thicker", "truth_iou_thinner")
+
+
+def _row(name, summary):
+    cells = [str(summary[c]) if c == "errors" else f"{summary[c]:.3f}" for c in COLUMNS]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pred_dir", type=Path, help="infer's output folder (<name>_mask.tif)")
+    parser.add_argument("true_dir", type=Path, help="folder of the true masks (<name>.*)")
+    parser.add_argument("--mask-threshold", type=int, default=128, help="binarises JPEG masks")
+    args = parser.parse_args(argv)
+    preds = sorted(args.pred_dir.glob("*_mask.tif"))
+    if not preds:
+        print(f"Error: no <name>_mask.tif in '{args.pred_dir}': run infer on the images first.",
+              file=sys.stderr)
+        return 2
+    rows, counts = [], []
+    for path in preds:
+        name = path.name[: -len("_mask.tif")]
+        masks = sorted(args.true_dir.glob(f"{name}.*"))
+        if not masks:
+            print(f"Error: no true mask {name}.* in '{args.true_dir}'.", file=sys.stderr)
+            return 2
+        true = np.asarray(read_mask(masks[0], threshold=args.mask_threshold)) > 0
+        pred = np.squeeze(np.asarray(read_image(path))) > 0
+        if pred.shape != true.shape:
+            print(f"Error: {path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
+                  f"{masks[0].name} is {true.shape[1]}x{true.shape[0]}.", file=sys.stderr)
+            return 2
+        counts.append(boundary_counts(pred, true))
+        rows.append(_row(name, boundary_summary(counts[-1])))
+    print("| image | " + " | ".join(COLUMNS) + " |")
+    print("|---" * (len(COLUMNS) + 1) + "|")
+    print("\n".join(rows + [_row("pooled", boundary_summary(pooled(counts)))]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

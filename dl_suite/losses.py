@@ -73,8 +73,9 @@ def target_probabilities(y_true, y_pred):
     target, weights = split_target(y_true)
     y_pred = ops.convert_to_tensor(y_pred)
     target = ops.cast(target, y_pred.dtype)
-    scored = target >= 0  # ignored pixels hold -1
-    target = ops.where(scored, target, ops.zeros_like(target))
+    # Ignored pixels hold -1. Test `< 0`, not `>= 0`: a NaN target must stay NaN (NaNGuard).
+    ignored = target < 0
+    target = ops.where(ignored, ops.zeros_like(target), target)
     num_classes = _num_classes(y_pred)
     if num_classes > 1:
         target = ops.one_hot(ops.cast(target[..., 0], "int32"), num_classes, dtype=y_pred.dtype)
@@ -82,7 +83,7 @@ def target_probabilities(y_true, y_pred):
         weights = ops.cast(weights, y_pred.dtype)
     probs = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
     # An ignored pixel is predicted as its (background) target: no loss, no gradient.
-    probs = ops.where(scored, probs, ops.clip(target, EPSILON, 1.0 - EPSILON))
+    probs = ops.where(ignored, ops.clip(target, EPSILON, 1.0 - EPSILON), probs)
     return target, probs, weights
 
 

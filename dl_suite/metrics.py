@@ -37,7 +37,7 @@ def hard_one_hot(y_true, y_pred, threshold=0.5):
     else:
         labels_pred = ops.argmax(y_pred, axis=-1)
     target = ops.cast(target, "float32")
-    scored = ops.cast(target >= 0, "float32")  # ignored pixels (-1) count in no class
+    scored = 1.0 - ops.cast(target < 0, "float32")  # ignored (-1): in no class; NaN stays
     labels_true = ops.cast(ops.round(ops.maximum(target[..., 0], 0.0)), "int32")
     true = ops.one_hot(labels_true, num_classes, dtype="float32") * scored
     pred = ops.one_hot(labels_pred, num_classes, dtype="float32") * scored

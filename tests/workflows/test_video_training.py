@@ -91,3 +91,13 @@ def test_losses_and_metrics_score_a_video_window_as_one_volume():
     metric.reset_state()
     metric.update_state(flat(y_true), flat(y_pred))
     assert video == pytest.approx(float(metric.result()), rel=1e-6)
+
+
+def test_ignore_masks_are_refused_for_time_window_models(tmp_path):
+    from dl_suite.errors import DataError
+    from dl_suite.workflows.train import _training_inputs
+
+    (tmp_path / "video.config").write_text(CONFIG.format(all_frames=False))
+    cfg = load_config(tmp_path / "video.config", [f"train.ignore_datapath={tmp_path}"])
+    with pytest.raises(DataError, match="work for still-image models; 'unet_lstm'"):
+        _training_inputs(cfg, tmp_path / "run")

@@ -47,7 +47,12 @@ def main(argv=None):
         return 2
     print("\n".join(summary_table(results) + [""] + finding_lines(results, COLUMNS[1:])))
     if args.csv:
-        print(f"\nFindings written to {write_csv(args.csv, findings_table(results))}")
+        try:
+            print(f"\nFindings written to {write_csv(args.csv, findings_table(results))}")
+        except OSError as error:
+            print(f"Error: cannot write the findings to '{args.csv}' ({error.strerror}).",
+                  file=sys.stderr)
+            return 2
     return 0
 
 

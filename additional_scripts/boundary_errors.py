@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
+from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation.boundary import boundary_counts, boundary_summary, pooled  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
 
@@ -49,8 +50,12 @@ def main(argv=None):
         if not masks:
             print(f"Error: no true mask {name}.* in '{args.true_dir}'.", file=sys.stderr)
             return 2
-        true = np.asarray(read_mask(masks[0], threshold=args.mask_threshold)) > 0
-        pred = np.squeeze(np.asarray(read_image(path))) > 0
+        try:
+            true = np.asarray(read_mask(masks[0], threshold=args.mask_threshold)) > 0
+            pred = np.squeeze(np.asarray(read_image(path))) > 0
+        except DataError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            return 2
         if pred.shape != true.shape:
             print(f"Error: {path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
                   f"{masks[0].name} is {true.shape[1]}x{true.shape[0]}.", file=sys.stderr)

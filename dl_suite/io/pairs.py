@@ -130,6 +130,9 @@ def find_ignore_masks(folder, mask_paths, key="train.ignore_datapath"):
         mask = by_key.get(_pair_key(path))
         if mask is None:
             strays.append(path.name)
+        elif mask in found:
+            raise DataError(f"{key}: '{found[mask].name}' and '{path.name}' in '{folder}' are both "
+                            f"ignore masks for '{mask.name}'; keep one.")
         else:
             found[mask] = path
     if strays:

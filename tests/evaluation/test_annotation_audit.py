@@ -80,6 +80,10 @@ def test_script_tables_and_csv(tmp_path, script, capsys):
     lines = (tmp_path / "audit.csv").read_text().splitlines()
     assert lines[0] == "split,image,kind,area,y,x,border,annotated,contrast" and len(lines) == 4
     assert read_image(tmp_path / "masks" / "a.tif").max() == 255   # inputs untouched
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    assert script.main([str(tmp_path / "images"), str(tmp_path / "masks"),
+                        "--csv", str(tmp_path / "blocked" / "audit.csv")]) == 2
+    assert "cannot write the findings" in capsys.readouterr().err
 
 
 def test_script_missing_folder_is_a_clear_error(tmp_path, script, capsys):
@@ -182,6 +186,9 @@ def test_ignore_folders_that_do_not_fit_are_clear_errors(tmp_path):
     (folder / "c.tif").unlink()
     write_image(folder / "a.tif", np.zeros((32, 64), np.uint8))
     with pytest.raises(DataError, match="must match its mask"):
+        load(f"train.ignore_datapath={folder}")
+    write_image(folder / "a.png", np.zeros((64, 64), np.uint8))
+    with pytest.raises(DataError, match="are both ignore masks for 'a.tif'; keep one"):
         load(f"train.ignore_datapath={folder}")
     no_val = tmp_path / "no_val.config"
     no_val.write_text('[train]\nimage_datapath = "train/images"\nmask_datapath = "train/masks"\n')

@@ -21,9 +21,9 @@ def add_parser(subparsers):
     parser.add_argument("--faint", type=float, default=0.1,
                         help="contrast (0 background, 1 foreground) below which it is 'faint'")
     parser.add_argument("--write-ignore", default=None, metavar="FOLDER",
-                        help="write ignore masks of the training and validation findings to "
-                             "FOLDER/train and FOLDER/val, for [train] ignore_datapath and "
-                             "val_ignore_datapath (FOLDER/train and FOLDER/val must be new or empty)")
+                        help="write ignore masks of each audited split's findings to "
+                             "FOLDER/<split>, for [train] ignore_datapath, val_ignore_datapath, "
+                             "[eval] / [test] ignore_datapath (those folders must be new or empty)")
     parser.add_argument("--ignore-margin", type=int, default=2,
                         help="grow each finding's region by this many px in the ignore masks")
     parser.set_defaults(run=run)

@@ -114,20 +114,33 @@ def rand_and_info(true_labels, pred_labels):
     return scores_from_tables([joint_table(np.asarray(true_labels), np.asarray(pred_labels))])
 
 
-def isbi_table(pred_mask, true_interior):
+def isbi_table(pred_mask, true_interior, ignore=None):
     """The scored contingency table of one image (see the module docstring).
 
     Args:
         pred_mask: (H, W[, 1]) predicted cell interior (bool or 0/1), e.g. the mask infer wrote.
         true_interior: (H, W[, 1]) true mask, interior > 0 (1 or 255), membrane 0.
+        ignore: optional (H, W) bool: pixels not scored (cells are still found on the whole
+            image, then these pixels are left out of the table).
 
     Raises:
         ValueError: the shapes differ.
     """
     pred_mask, true_interior = _planes(pred_mask, true_interior)
-    true_labels = cells_from_interior(true_interior > 0)
+    true_labels = _unscored(cells_from_interior(true_interior > 0), ignore)
     pred_labels = cells_from_interior(pred_mask > 0, grow_into_borders=True)
     return joint_table(true_labels, pred_labels)
+
+
+def _unscored(true_labels, ignore):
+    """True labels with the ignored pixels set to 0 (not scored)."""
+    if ignore is None:
+        return true_labels
+    ignore = _plane(ignore).astype(bool)
+    if ignore.shape != true_labels.shape:
+        raise ValueError(f"Received an ignore mask of shape {ignore.shape} for masks of shape "
+                         f"{true_labels.shape}; expected the same shape.")
+    return np.where(ignore, 0, true_labels)
 
 
 def _planes(pred_mask, true_interior):
@@ -141,20 +154,23 @@ def _planes(pred_mask, true_interior):
     return pred_mask, true_interior
 
 
-def isbi_scores(pred_mask, true_interior):
-    """V_Rand, V_Info and the harsher `v_rand_cc` of one predicted mask (dict)."""
-    v_rand, v_info = scores_from_tables([isbi_table(pred_mask, true_interior)])
-    v_rand_cc = adapted_rand([components_table(pred_mask, true_interior)])
+def isbi_scores(pred_mask, true_interior, ignore=None):
+    """V_Rand, V_Info and the harsher `v_rand_cc` of one predicted mask (dict); `ignore`: pixels
+    not scored."""
+    v_rand, v_info = scores_from_tables([isbi_table(pred_mask, true_interior, ignore)])
+    v_rand_cc = adapted_rand([components_table(pred_mask, true_interior, ignore)])
     return {"v_rand": v_rand, "v_info": v_info, "v_rand_cc": v_rand_cc}
 
 
-def pooled_isbi_score(pred_masks, true_interiors, metric):
+def pooled_isbi_score(pred_masks, true_interiors, metric, ignores=None):
     """`metric` ("v_rand", "v_info" or "v_rand_cc") pooled over images, as `evaluate`
-    reports it (`summary.json` `isbi`): pixel pairs counted within each image."""
-    pairs = list(zip(pred_masks, true_interiors))
+    reports it (`summary.json` `isbi`): pixel pairs counted within each image; `ignores`:
+    optional per-image ignore masks (None entries: every pixel scored)."""
+    ignores = list(ignores) if ignores is not None else [None] * len(pred_masks)
+    triples = list(zip(pred_masks, true_interiors, ignores))
     if metric == "v_rand_cc":
-        return adapted_rand([components_table(m, t) for m, t in pairs])
-    v_rand, v_info = scores_from_tables([isbi_table(m, t) for m, t in pairs])
+        return adapted_rand([components_table(m, t, i) for m, t, i in triples])
+    v_rand, v_info = scores_from_tables([isbi_table(m, t, i) for m, t, i in triples])
     return {"v_rand": v_rand, "v_info": v_info}[metric]
 
 
@@ -172,11 +188,11 @@ def adapted_rand(tables):
     return float(2 * same_both / (same_true + same_pred))
 
 
-def components_table(pred_mask, true_interior):
+def components_table(pred_mask, true_interior, ignore=None):
     """The contingency table of the harsher reading (`v_rand_cc`, module docstring): 4-connected
-    components of the true and predicted interiors, no thinning, true membrane not scored,
-    predicted membrane one segment."""
+    components of the true and predicted interiors, no thinning, true membrane and `ignore`d
+    pixels not scored, predicted membrane one segment."""
     pred_mask, true_interior = _planes(pred_mask, true_interior)
-    true_labels = measure.label(np.asarray(true_interior) > 0, connectivity=1)
+    true_labels = _unscored(measure.label(np.asarray(true_interior) > 0, connectivity=1), ignore)
     pred_labels = measure.label(np.asarray(pred_mask) > 0, connectivity=1)
     return joint_table(true_labels, pred_labels)

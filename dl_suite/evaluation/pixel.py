@@ -96,13 +96,14 @@ def pixel_scores(pred, true, threshold=0.5, min_size=0):
     return label_scores(hard_labels(pred, threshold, min_size), true, num_classes)
 
 
-def label_scores(pred_labels, true, num_classes=2):
+def label_scores(pred_labels, true, num_classes=2, ignore=None):
     """Pixel scores of a hard prediction (a mask, or class indices for multi-class).
 
     Args:
         pred_labels: (H, W) bool/0-1 mask (`num_classes` 2) or class indices 0..C-1.
         true: (H, W[, 1]) true mask: foreground > 0 (2 classes) or class indices.
         num_classes: 2 for binary (foreground = any value > 0), else C.
+        ignore: optional (H, W) bool: pixels left out of every score (an ignore mask).
 
     Returns:
         dict with `PIXEL_KEYS` (floats; multi-class: macro average over classes 1..C-1).
@@ -112,6 +113,10 @@ def label_scores(pred_labels, true, num_classes=2):
     """
     labels, true = _squeeze(pred_labels).astype(np.int64), _squeeze(true)
     _check_shapes(labels, true)
+    if ignore is not None:
+        ignore = _squeeze(ignore).astype(bool)
+        _check_shapes(ignore, true)
+        labels, true = labels[~ignore], true[~ignore]
     true = (true > 0).astype(np.int64) if num_classes == 2 else true.astype(np.int64)
     if true.max(initial=0) >= num_classes:
         raise ValueError(
@@ -125,7 +130,7 @@ def label_scores(pred_labels, true, num_classes=2):
     return {
         "dice": float(dice.mean()),
         "iou": float(_div(tp, tp + fp + fn, 1.0).mean()),
-        "pixel_accuracy": float((labels == true).mean()),
+        "pixel_accuracy": float((labels == true).mean()) if true.size else 1.0,
         "precision": float(precision.mean()),
         "recall": float(recall.mean()),
         "f1": float(_div(2 * precision * recall, precision + recall, 0.0).mean()),

@@ -6,6 +6,7 @@ workflow makes them with the run's post-processing); nothing is re-thresholded h
 
 import numpy as np
 
+from dl_suite.evaluation.ignore import drop_ignored_objects
 from dl_suite.evaluation.instance import (
     DEFAULT_IOU_THRESHOLDS,
     instance_labels,
@@ -32,6 +33,7 @@ def evaluate_images(
     connectivity=1,
     true_labels=None,
     oracle_masks=None,
+    ignores=None,
 ):
     """Scores every image and summarises.
 
@@ -51,6 +53,10 @@ def evaluate_images(
         true_labels: optional true instance labels (default: `true_objects` of `trues`).
         oracle_masks: optional {threshold: list of masks} for the ISBI oracle (best pooled
             score over thresholds, chosen with the scored ground truth).
+        ignores: optional list of (H, W) bool ignore masks (None entries: nothing ignored):
+            their pixels and the objects they cover are not scored (`dl_suite.evaluation.ignore`);
+            rows then have `ignored_px` and, for instance scores, `n_true_ignored` and
+            `n_pred_ignored`, and the summary an `ignore` entry.
 
     Returns:
         (rows, summary): rows is a list of dicts (one per image, key `image` first);
@@ -70,33 +76,45 @@ def evaluate_images(
         raise ValueError(f"Received {len(masks)} predictions and {len(trues)} masks; "
                          "expected one prediction per mask.")
     names = list(names) if names is not None else [f"image_{i:03d}" for i in range(len(masks))]
+    has_ignore = ignores is not None and any(i is not None for i in ignores)
+    ignores = list(ignores) if has_ignore else [None] * len(masks)
     rows, tables, harsh_tables = [], [], []
     for index, (mask, true) in enumerate(zip(masks, trues)):
         true = np.asarray(true)
         true = true[..., 0] if true.ndim == 3 else true
         mask = np.asarray(mask, bool)
+        ignore = None if ignores[index] is None else np.asarray(ignores[index], bool)
         row = {"image": str(names[index])}
+        if has_ignore:
+            row["ignored_px"] = 0 if ignore is None else int(ignore.sum())
         if "pixel" in scores:
             if class_maps is not None:
-                row.update(label_scores(class_maps[index], true, num_classes))
+                row.update(label_scores(class_maps[index], true, num_classes, ignore))
             else:
-                row.update(label_scores(mask, true))
+                row.update(label_scores(mask, true, ignore=ignore))
         if "instance" in scores:
             pred = labels[index] if labels is not None else None
             pred = pred if pred is not None else instance_labels(mask, connectivity=2)
             reference = (true_labels[index] if true_labels is not None
                          else true_objects(true, connectivity, foreground_class))
+            dropped = (0, 0)
+            if ignore is not None:
+                pred, reference, *dropped = drop_ignored_objects(pred, reference, ignore)
             row.update(instance_scores(pred, reference, iou_thresholds))
+            if has_ignore:
+                row.update(n_true_ignored=dropped[1], n_pred_ignored=dropped[0])
         if "isbi" in scores:
-            table, harsh = isbi_table(mask, true), components_table(mask, true)
+            table, harsh = isbi_table(mask, true, ignore), components_table(mask, true, ignore)
             tables.append(table)
             harsh_tables.append(harsh)
             row["v_rand"], row["v_info"] = scores_from_tables([table])
             row["v_rand_cc"] = adapted_rand([harsh])
         rows.append(row)
     summary = {"num_images": len(rows), "mean": mean_row(rows)}
+    if has_ignore:
+        summary["ignore"] = _ignore_summary(rows, masks, ignores)
     if "isbi" in scores:
-        summary["isbi"] = _isbi_summary(tables, rows, trues, oracle_masks)
+        summary["isbi"] = _isbi_summary(tables, rows, trues, oracle_masks, ignores)
         summary["isbi"]["v_rand_cc"] = adapted_rand(harsh_tables)
         summary["isbi"]["v_rand_cc_mean"] = float(np.mean([r["v_rand_cc"] for r in rows])) if rows else 1.0
     return rows, summary
@@ -113,14 +131,28 @@ def class_map(prob, mask, foreground_class):
     return classes
 
 
-def _isbi_summary(tables, rows, trues, oracle_masks):
+def _ignore_summary(rows, masks, ignores):
+    """Totals of what the ignore masks left out (`summary["ignore"]`)."""
+    pixels = sum(row["ignored_px"] for row in rows)
+    total = sum(np.asarray(m).size for m in masks)
+    summary = {"images_with_ignore_mask": sum(i is not None for i in ignores),
+               "ignored_px": int(pixels), "ignored_share": float(pixels / max(total, 1)),
+               "note": "ignored pixels and the objects they cover are not scored"}
+    if rows and "n_true_ignored" in rows[0]:
+        summary.update(true_objects_ignored=int(sum(r["n_true_ignored"] for r in rows)),
+                       predicted_objects_ignored=int(sum(r["n_pred_ignored"] for r in rows)))
+    return summary
+
+
+def _isbi_summary(tables, rows, trues, oracle_masks, ignores):
     v_rand, v_info = scores_from_tables(tables)
     isbi = {"v_rand": v_rand, "v_info": v_info,
             "v_rand_mean": float(np.mean([r["v_rand"] for r in rows])) if rows else 1.0,
             "v_info_mean": float(np.mean([r["v_info"] for r in rows])) if rows else 1.0,
             "convention": "pooled over all images at the run's threshold (see README)"}
     if oracle_masks:
-        curve = {float(t): scores_from_tables([isbi_table(m, g) for m, g in zip(masks, trues)])
+        curve = {float(t): scores_from_tables([isbi_table(m, g, i)
+                                               for m, g, i in zip(masks, trues, ignores)])
                  for t, masks in oracle_masks.items()}
         best_rand = max(curve, key=lambda t: curve[t][0])
         best_info = max(curve, key=lambda t: curve[t][1])

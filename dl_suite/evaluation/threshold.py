@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dl_suite.evaluation.ignore import drop_ignored_objects
 from dl_suite.evaluation.instance import instance_labels, instance_scores, true_objects
 from dl_suite.evaluation.isbi import isbi_scores, pooled_isbi_score
 from dl_suite.evaluation.pixel import label_scores
@@ -35,7 +36,7 @@ def _default_segment(prob, threshold, min_size):
     return mask, labels
 
 
-def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
+def score_at(mask, labels, true, metric, true_labels=None, connectivity=1, ignore=None):
     """One image's `metric` for a predicted mask and labels (as `infer` writes them).
 
     Args:
@@ -44,15 +45,19 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1):
         true: the true mask (foreground > 0).
         metric: a name from `THRESHOLD_METRICS`.
         true_labels: true instance labels (None = `true_objects(true)`).
+        ignore: optional (H, W) bool ignore mask: pixels and objects not scored, as
+            `evaluate_images` leaves them out.
     """
     if metric in PIXEL_METRICS:
-        return label_scores(mask, true)[metric]
+        return label_scores(mask, true, ignore=ignore)[metric]
     if metric in INSTANCE_METRICS:
         pred = labels if labels is not None else instance_labels(mask, connectivity=2)
         reference = true_labels if true_labels is not None else true_objects(true, connectivity)
+        if ignore is not None:
+            pred, reference, _, _ = drop_ignored_objects(pred, reference, ignore)
         return instance_scores(pred, reference)[metric]
     if metric in ISBI_METRICS:
-        return isbi_scores(mask, true)[metric]
+        return isbi_scores(mask, true, ignore)[metric]
     raise ValueError(
         f"Received `threshold_metric='{metric}'`, expected one of "
         f"{', '.join(THRESHOLD_METRICS)}. To fix: set eval.threshold_metric to one of them."
@@ -96,7 +101,7 @@ def best_grid_row(grid, tolerance=1e-9):
 
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
                        segment=None, true_labels=None, connectivity=1, names=None,
-                       tolerance=DEFAULT_TOLERANCE, split_values=()):
+                       tolerance=DEFAULT_TOLERANCE, split_values=(), ignores=None):
     """Grid search for the (threshold, min_size) that maximises `metric` over the images: the
     mean over images, except the ISBI metrics, pooled over images as `evaluate` reports them.
 
@@ -118,13 +123,16 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
             by `best_grid_row` (the middle of the widest plateau).
         split_values: values of the instance split's parameter to try as a third axis
             (`segment` then takes it as a fourth argument); empty: `segment`'s own value.
+        ignores: optional per-image ignore masks (None entries: every pixel scored); their
+            pixels and objects are not scored (`dl_suite.evaluation.ignore`).
 
     Returns:
         dict: `threshold`, `min_size`, `metric`, `aggregate` ("mean" or "pooled"), `score`
         (at the chosen row), `best_score` (the grid's best), `default_score` (at threshold 0.5
         and the first min size, for comparison), `grid` (list of [threshold, min_size,
         score(, split value)]), `tolerance`, `tied` (rows within `tolerance` of the best),
-        `num_images`, `images`; with `split_values` also `split_value` (the chosen one).
+        `num_images`, `images`; with `split_values` also `split_value` (the chosen one); with
+        ignore masks `ignore_masks` (how many images had one).
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -148,16 +156,18 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     min_sizes = tuple(min_sizes) if min_sizes else (0,)
     references = (list(true_labels) if true_labels is not None
                   else [true_objects(t, connectivity) for t in trues])
+    ignores = list(ignores) if ignores is not None else [None] * len(probs)
 
     pooled = metric in ISBI_METRICS
 
     def grid_score(threshold, min_size, *split):
         segmented = [segment(prob, threshold, min_size, *split) for prob in probs]
         if pooled:
-            return float(pooled_isbi_score([mask for mask, _ in segmented], trues, metric))
-        return float(np.mean([score_at(mask, labels, true, metric, reference, connectivity)
-                              for (mask, labels), true, reference
-                              in zip(segmented, trues, references)]))
+            return float(pooled_isbi_score([mask for mask, _ in segmented], trues, metric,
+                                           ignores))
+        return float(np.mean([score_at(mask, labels, true, metric, reference, connectivity, ignore)
+                              for (mask, labels), true, reference, ignore
+                              in zip(segmented, trues, references, ignores)]))
 
     if split_values:
         grid = [[float(t), int(m), grid_score(t, m, s), float(s)]
@@ -171,6 +181,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
               "default_score": grid_score(0.5, min_sizes[0]), "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
+    if any(i is not None for i in ignores):
+        result["ignore_masks"] = sum(i is not None for i in ignores)
     if split_values:
         result["split_value"] = chosen[3]
     logger.info("%s %.4f at threshold %.2f, min size %d%s: %d grid points lie within %.3g of the "

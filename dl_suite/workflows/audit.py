@@ -13,8 +13,11 @@ from dl_suite.io.pairs import folder_has_files
 
 COLUMNS = ("split", "image", "kind", "area", "y", "x", "border", "annotated", "contrast")
 SPLITS = ("train", "val", "eval", "test")
-# The splits whose ignore masks training reads, and the [train] key that reads each.
-IGNORE_KEYS = {"train": "ignore_datapath", "val": "val_ignore_datapath"}
+# The key that reads each split's ignore masks, and what it does with them.
+IGNORE_KEYS = {"train": ("train.ignore_datapath", "train with"),
+               "val": ("train.val_ignore_datapath", "train and tune with"),
+               "eval": ("eval.ignore_datapath", "score with"),
+               "test": ("test.ignore_datapath", "score with")}
 
 
 def audit_pairs(pairs, split="", *, mask_threshold=128, axes=None, connectivity=1,
@@ -25,7 +28,7 @@ def audit_pairs(pairs, split="", *, mask_threshold=128, axes=None, connectivity=
 
     With `ignore_dir`, each mask with findings gets an ignore mask there (`<mask stem>.tif`,
     uint8 0/255, one frame per frame): the findings' pixels grown by `margin` px, for
-    `[train] ignore_datapath`; the paths are appended to `written`.
+    the key of its split (`IGNORE_KEYS`); the paths are appended to `written`.
     """
     rows, stats = [], {}
     for image_path, mask_path in pairs:
@@ -73,16 +76,16 @@ def audit_config(cfg, splits=SPLITS, *, ignore_dir=None, written=None, **options
     """{split: (rows, stats)} for each of `splits` the config names data for (train, val =
     the training's validation folders, eval, test).
 
-    With `ignore_dir`, the training and validation splits' ignore masks are written to
-    `ignore_dir/train` and `ignore_dir/val` (see `audit_pairs`; evaluation scores every
-    pixel, so eval and test get none); `written` collects {split: [paths]}.
+    With `ignore_dir`, each split's ignore masks are written to `ignore_dir/<split>` (see
+    `audit_pairs`; `IGNORE_KEYS` names the key that reads them); `written` collects
+    {split: [paths]}.
     """
     from dl_suite.workflows.data import split_pairs
 
     dataset = cfg["dataset"]
     out = {}
     if ignore_dir is not None:
-        for split in IGNORE_KEYS:
+        for split in splits:
             check_ignore_folder(Path(ignore_dir) / split)
     for split in splits:
         pairs = split_pairs(cfg, split)
@@ -128,16 +131,20 @@ def finding_lines(results, columns=COLUMNS):
 def ignore_lines(written, folder):
     """What `--write-ignore` wrote and the config keys that use it."""
     lines = [""]
-    for split, key in IGNORE_KEYS.items():
+    for split, (key, use) in IGNORE_KEYS.items():
         if split not in written:
             continue
         target = (Path(folder) / split).resolve()
+        section, name = key.split(".")
         if written[split]:
-            lines.append(f"{len(written[split])} ignore mask(s) written to {target}: train with "
-                         f'[train] {key} = "{target.as_posix()}" (look at them first; edit or '
-                         "delete any you disagree with)")
+            lines.append(f"{len(written[split])} ignore mask(s) written to {target}: {use} "
+                         f'[{section}] {name} = "{target.as_posix()}" (look at them first; edit '
+                         "or delete any you disagree with)")
         else:
             lines.append(f"No findings in the {split} split: no ignore masks written for it.")
+    if any(split in written for split in ("eval", "test")):
+        lines.append("Scores with ignore masks leave out what the audit flagged: report them "
+                     "beside the scores on every pixel (summary.json `all_pixels`).")
     if len(lines) == 1:
-        lines.append("No ignore masks written: --write-ignore is for the train and val splits.")
+        lines.append("No ignore masks written: the config names no data for the audited splits.")
     return lines

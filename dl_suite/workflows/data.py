@@ -31,7 +31,8 @@ def split_pairs(cfg, split):
     return find_pairs(*dirs)
 
 
-def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.ignore_datapath"):
+def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.ignore_datapath",
+                 ignore_files=None):
     """Reads and preprocesses pairs; a stack or video becomes one sample per frame.
 
     Images are read as (T, Y, X, C) by `dl_suite.io.read_image_data` (with `[dataset] axes`
@@ -42,7 +43,9 @@ def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.
             `prepare_mask`) is appended to it, for instance scores.
         ignore_dir: optional folder of ignore masks (`ignore_key` names it in messages): their
             nonzero pixels are marked in the returned masks (`dl_suite.data.ignore`), for the
-            training loss to leave out.
+            training loss (or the scores) to leave out.
+        ignore_files: {mask path: ignore-mask path} found already (`find_ignore_masks`),
+            instead of `ignore_dir`; nothing is logged.
 
     Returns:
         (names, images, masks): images float32 (H, W, C), masks integer (H, W).
@@ -53,7 +56,7 @@ def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.
     names, images, masks = [], [], []
     dataset = cfg["dataset"]
     threshold = dataset["mask_threshold"]
-    ignore_files = {}
+    ignore_files = dict(ignore_files or {})
     if ignore_dir:
         ignore_files = find_ignore_masks(ignore_dir, [m for _, m in pairs], ignore_key)
     ignored = 0
@@ -85,8 +88,8 @@ def load_samples(pairs, cfg, raw_masks=None, ignore_dir=None, ignore_key="train.
                 raw_masks.append(mask[index])
     if ignore_dir:
         total = sum(m.size for m in masks)
-        logger.info("%s: %d of %d images have an ignore mask; %d px (%.2f %%) are left out of "
-                    "the loss.", ignore_key, len(ignore_files), len(pairs), ignored,
+        logger.info("%s: %d of %d images have an ignore mask; %d px (%.2f %%) are ignored.",
+                    ignore_key, len(ignore_files), len(pairs), ignored,
                     100.0 * ignored / max(total, 1))
     return names, images, masks
 

@@ -44,17 +44,32 @@ class RunPredictor:
         self.predict = ImagePredictor(model, options)
         self.video = _video_spec(cfg, self.run_cfg, model)
 
-    def samples(self, pairs):
-        """Reads pairs with the run's preprocessing: (names, images, masks, raw masks, paths),
-        raw masks as read (instance ids kept), paths = each sample's image file (resolved)."""
-        names, images, masks, raws, paths = [], [], [], [], []
+    def samples(self, pairs, ignore_dir=None, ignore_key=None):
+        """Reads pairs with the run's preprocessing: (names, images, masks, raw masks, paths,
+        ignores), raw masks as read (instance ids kept), paths = each sample's image file
+        (resolved), ignores = each sample's ignore mask from `ignore_dir` ((H, W) bool, or None
+        where nothing is ignored; `ignore_key` names the folder in messages)."""
+        from dl_suite.data.ignore import split_ignored
+        from dl_suite.io.pairs import find_ignore_masks
+
+        files = find_ignore_masks(ignore_dir, [m for _, m in pairs], ignore_key) if ignore_dir else {}
+        names, images, masks, raws, paths, ignores = [], [], [], [], [], []
         for pair in pairs:
-            part = load_samples([pair], self.run_cfg, raw_masks=raws)
+            part = load_samples([pair], self.run_cfg, raw_masks=raws, ignore_key=ignore_key,
+                                ignore_files=files)
             names += part[0]
             images += part[1]
-            masks += part[2]
+            for mask in part[2]:
+                labels, ignore = split_ignored(mask)
+                masks.append(labels)
+                ignores.append(ignore)
             paths += [str(Path(pair[0]).resolve())] * len(part[0])
-        return names, images, masks, raws, paths
+        if ignore_dir:
+            pixels = sum(int(i.sum()) for i in ignores if i is not None)
+            logger.info("%s: %d of %d images have an ignore mask; %d px (%.2f %%) are not scored.",
+                        ignore_key, len(files), len(pairs), pixels,
+                        100.0 * pixels / max(sum(m.size for m in masks), 1))
+        return names, images, masks, raws, paths, ignores
 
     def probabilities(self, images, desc="predicting", names=None):
         if self.video is not None:  # ConvLSTM: frames `<video>#<t>` predicted window by window
@@ -97,27 +112,35 @@ def _drop(samples, exclude, what):
     return tuple([part[i] for i in keep] for part in samples)
 
 
+_NO_SAMPLES = ((), (), (), (), (), ())
+
+
 def validation_samples(cfg, predictor, exclude=()):
     """The run's validation images, none of whose files is in `exclude`.
 
     The configured validation folder, else the same seeded split of the training images that
-    training used (none when training split off no validation images).
+    training used (none when training split off no validation images); with the ignore masks
+    training used for them (`train.val_ignore_datapath`, or `train.ignore_datapath` for a
+    split of the training images).
 
     Returns:
-        ((names, images, masks, raw masks, paths), source) with source a short description.
+        ((names, images, masks, raw masks, paths, ignores), source) with source a short
+        description.
     """
     exclude = set(exclude)
     pairs = split_pairs(cfg, "val")
     if pairs is not None:
-        return _drop(predictor.samples(pairs), exclude, "validation"), "validation folder"
+        samples = predictor.samples(pairs, cfg["train"]["val_ignore_datapath"],
+                                    "train.val_ignore_datapath")
+        return _drop(samples, exclude, "validation"), "validation folder"
     train = predictor.run_cfg["train"]
     train_pairs = split_pairs(cfg, "train")
     if train_pairs is None or not train.get("dataset_splitter", True):
-        return ((), (), (), (), ()), "none"
-    _, val = split_validation(predictor.samples(train_pairs), train["validation_split"],
-                              train["seed"])
+        return _NO_SAMPLES, "none"
+    samples = predictor.samples(train_pairs, cfg["train"]["ignore_datapath"], "train.ignore_datapath")
+    _, val = split_validation(samples, train["validation_split"], train["seed"])
     if val is None:
-        return ((), (), (), (), ()), "none"
+        return _NO_SAMPLES, "none"
     source = f"validation split of the training images (seed {train['seed']})"
     return _drop(val, exclude, "validation"), source
 
@@ -136,7 +159,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
 
     section = cfg["eval"]
     samples, source = validation_samples(cfg, predictor, exclude)
-    names, images, trues, raws, paths = _video_names(cfg, predictor, samples, "val")
+    names, images, trues, raws, paths, ignores = _video_names(cfg, predictor, samples, "val")
     if not names:
         logger.warning("No validation images: the threshold and minimum object size are NOT "
                        "optimised; the run's stored threshold.json is used if it has one, "
@@ -156,7 +179,7 @@ def optimise_run_threshold(cfg, predictor, exclude=()):
             probs, trues, section["threshold_metric"], section["threshold_grid"],
             section["min_size_grid"], segment=lambda p, t, m, s=None: segment.at(t, m, s)(p)[1:],
             true_labels=true_labels, connectivity=section["connectivity"], names=names,
-            tolerance=section["threshold_tolerance"], split_values=split_values)
+            tolerance=section["threshold_tolerance"], split_values=split_values, ignores=ignores)
     order = list(results)
     chosen = max(order, key=lambda n: (results[n]["score"], order.index(n)))
     result = dict(results[chosen], model=chosen,
@@ -230,6 +253,15 @@ def _true_objects(raw, true, connectivity, foreground_class, run_cfg):
     return true_objects(true, connectivity, foreground_class)
 
 
+def _all_pixel_scores(summary):
+    """The means (and pooled ISBI scores) of a summary scored without ignore masks."""
+    scores = {"note": "the same masks scored on every pixel and object (no ignore masks)",
+              "mean": summary["mean"]}
+    if "isbi" in summary:
+        scores["isbi"] = {k: summary["isbi"][k] for k in ("v_rand", "v_info", "v_rand_cc")}
+    return scores
+
+
 def evaluate(cfg, *, run=None, split="eval"):
     """Scores the model of a run on the images of `split` ("eval", "test" or "val").
 
@@ -250,8 +282,9 @@ def evaluate(cfg, *, run=None, split="eval"):
     if split == "val":
         samples, _ = validation_samples(cfg, predictor)
     else:
-        samples = predictor.samples(require_split(cfg, split))
-    names, images, trues, raws, paths = _video_names(cfg, predictor, samples, split)
+        samples = predictor.samples(require_split(cfg, split), cfg[split]["ignore_datapath"],
+                                    f"{split}.ignore_datapath")
+    names, images, trues, raws, paths, ignores = _video_names(cfg, predictor, samples, split)
     roles = run_postprocess(cfg, None, run_cfg=predictor.run_cfg).options  # channel roles only
     # one foreground map (1 channel, or 1 - background for contour/distance targets): binary
     binary = num_classes == 1 or roles.background_channel is not None
@@ -291,12 +324,13 @@ def evaluate(cfg, *, run=None, split="eval"):
     score = evaluate_images
     if predictor.video is not None or any("#" in str(name) for name in names):
         from dl_suite.evaluation.video import score_frames as score  # rows per frame + per video
-    rows, summary = score(
-        masks, trues, names, true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
+    scoring = dict(
+        true_labels=true_labels, labels=[s[2] for s in segmented], class_maps=class_maps,
         num_classes=2 if binary else num_classes, foreground_class=fg_class, scores=section["scores"],
-        iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"],
-        oracle_masks=oracle,
-    )
+        iou_thresholds=section["iou_thresholds"], connectivity=section["connectivity"])
+    rows, summary = score(masks, trues, names, oracle_masks=oracle, ignores=ignores, **scoring)
+    if "ignore" in summary:  # the same masks scored on every pixel, for comparison
+        summary["all_pixels"] = _all_pixel_scores(score(masks, trues, names, **scoring)[1])
     for row, (threshold, _, _) in zip(rows, segmented):
         row["threshold"] = float(threshold)
     thresholds = sorted({float(s[0]) for s in segmented})

@@ -194,3 +194,22 @@ def test_ignore_folders_that_do_not_fit_are_clear_errors(tmp_path):
     no_val.write_text('[train]\nimage_datapath = "train/images"\nmask_datapath = "train/masks"\n')
     with pytest.raises(DataError, match="no validation folder"):
         load_training_data(load_config(str(no_val), [f"train.val_ignore_datapath={folder}"]))
+
+
+def test_write_ignore_covers_the_scored_split_and_says_to_report_both_scores(tmp_path, capsys):
+    from dl_suite.cli.main import main
+    from dl_suite.io import read_image_data
+
+    config = _config_with_folders(tmp_path)
+    config.write_text(config.read_text() + '[eval]\nimage_datapath = "train/images"\n'
+                      'mask_datapath = "train/masks"\n')
+    out = tmp_path / "ignore"
+    assert main(["audit", str(config), "--split", "eval", "--write-ignore", str(out),
+                 "--ignore-margin", "0"]) == 0
+    said = capsys.readouterr().out
+    assert f'score with [eval] ignore_datapath = "{(out / "eval").resolve().as_posix()}"' in said
+    assert "report them beside the scores on every pixel" in said
+    assert sorted(p.name for p in out.iterdir()) == ["eval"]  # only the split audited
+    marked = read_image_data(out / "eval" / "a.tif").array[0, ..., 0] > 0
+    shape = marked.shape
+    assert marked[_disc(shape, (15, 45), 6)].all() and not marked[_disc(shape, (15, 15), 6)].any()

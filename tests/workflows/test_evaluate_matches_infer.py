@@ -246,3 +246,60 @@ def test_split_grid_tunes_min_distance_and_infer_applies_the_stored_value(traine
         assert objects[1] > objects[40] >= 1
     finally:
         stored_file.unlink(missing_ok=True)
+
+
+def test_ignore_masks_leave_pixels_and_objects_out_of_evaluation_and_tuning(trained, tmp_path):
+    from dl_suite.errors import DataError
+    from dl_suite.evaluation.ignore import drop_ignored_objects
+    from dl_suite.io import write_image
+
+    root, run_dir = trained
+    stored = run_dir / "threshold.json"
+    backup = stored.read_bytes() if stored.exists() else None
+    test_masks = root / "data" / "test" / "masks"
+    true = read_mask(test_masks / "nuclei_000.tif")
+    objects = true_objects(true)
+    ignore = objects == 1  # the first nucleus of one test image; the other image has no mask
+    (tmp_path / "test").mkdir()
+    write_image(tmp_path / "test" / "nuclei_000.tif", ignore.astype(np.uint8) * 255)
+    # every training image gets one ignored corner, so the tuning's validation image has one
+    (tmp_path / "train").mkdir()
+    for path in (root / "data" / "train" / "masks").glob("*.tif"):
+        corner = np.zeros(read_mask(path).shape, np.uint8)
+        corner[:4, :4] = 255
+        write_image(tmp_path / "train" / path.name, corner)
+    base = TINY + [f"eval.ignore_datapath={tmp_path / 'test'}"]
+    sets = base + ["eval.optimise_threshold=True", "eval.threshold_grid=[0.4, 0.5]",
+                   f"train.ignore_datapath={tmp_path / 'train'}"]
+    try:
+        result = evaluate(load_config(root / "project.config", sets), run=run_dir)
+        tuned = json.loads(stored.read_text())
+        infer(load_config(root / "project.config", sets), run=run_dir, output_dir=tmp_path / "out")
+    finally:
+        stored.unlink()
+        if backup is not None:
+            stored.write_bytes(backup)
+    assert tuned["ignore_masks"] == tuned["num_images"] >= 1
+    summary, rows = result["summary"], _csv_rows(result["output_dir"])
+    assert summary["ignore"]["ignored_px"] == ignore.sum() > 0
+    assert summary["ignore"]["true_objects_ignored"] == 1
+    plain = []
+    for name, row in rows.items():
+        mask = read_image(tmp_path / "out" / f"{name}_mask.tif") > 0
+        labels = read_image(tmp_path / "out" / f"{name}_labels.tif")
+        true = read_mask(test_masks / f"{name}.tif")
+        skip = ignore if name == "nuclei_000" else None
+        pred, reference = labels, true_objects(true)
+        if skip is not None:
+            pred, reference = drop_ignored_objects(labels, reference, skip)[:2]
+        expected = {**label_scores(mask, true, ignore=skip), **instance_scores(pred, reference)}
+        for key, value in expected.items():
+            assert float(row[key]) == value, (name, key)  # infer's files, scored around the mask
+        plain.append(label_scores(mask, true)["dice"])
+    assert rows["nuclei_000"]["n_true_ignored"] == "1" and rows["nuclei_001"]["ignored_px"] == "0"
+    # the same masks on every pixel, for comparison
+    assert summary["all_pixels"]["mean"]["dice"] == pytest.approx(np.mean(plain), abs=1e-12)
+    # an ignore mask that pairs with no test mask is a clear error
+    write_image(tmp_path / "test" / "stray.tif", ignore.astype(np.uint8))
+    with pytest.raises(DataError, match=r"eval.ignore_datapath: the ignore masks stray.tif"):
+        evaluate(load_config(root / "project.config", base), run=run_dir)

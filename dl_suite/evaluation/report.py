@@ -63,6 +63,8 @@ def _markdown(rows, summary, overlay_files, title):
              f"{summary.get('threshold')}; minimum object size {summary.get('min_size', 0)} px.",
              "", "## Mean over images", ""]
     lines += _table(["metric", "mean"], [[k, v] for k, v in _mean_items(summary)])
+    if ignore_note(summary):
+        lines += ["", ignore_note(summary)]
     if "isbi" in summary:
         isbi = summary["isbi"]
         lines += ["", "## ISBI 2012 at the run's threshold", ""]
@@ -91,6 +93,27 @@ def _markdown(rows, summary, overlay_files, title):
                   "blue: missed foreground.", ""]
         lines += [f"![{name}]({path})" for name, path in overlay_files]
     return "\n".join(lines) + "\n"
+
+
+def ignore_note(summary):
+    """One sentence on what ignore masks left out and the scores on every pixel ("" without)."""
+    ignore = summary.get("ignore")
+    if not ignore:
+        return ""
+    objects = ""
+    if "true_objects_ignored" in ignore:
+        objects = (f" and {ignore['true_objects_ignored']} true / "
+                   f"{ignore['predicted_objects_ignored']} predicted objects")
+    every = summary.get("all_pixels", {})
+    scores = [(k, v) for k, v in every.get("mean", {}).items() if k in REPORT_COLUMNS]
+    scores += [(f"{k} pooled", v) for k, v in every.get("isbi", {}).items()]
+    text = (f"Scores with ignore masks ({ignore['images_with_ignore_mask']} image(s)): "
+            f"{ignore['ignored_px']} px ({100 * ignore['ignored_share']:.2f} %){objects} are not "
+            "scored.")
+    if scores:
+        text += " The same masks on every pixel: " + ", ".join(
+            f"{k} {_format(v)}" for k, v in scores) + "."
+    return text
 
 
 def _mean_items(summary):

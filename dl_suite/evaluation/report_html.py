@@ -10,6 +10,7 @@ import math
 import jinja2
 
 from dl_suite.evaluation.svg import line_chart
+from dl_suite.evaluation.report import ignore_note
 
 TEMPLATE = "report.html.j2"
 
@@ -109,6 +110,7 @@ def render_html(rows, summary, overlay_files, *, title, columns, mean, history=N
         threshold=summary.get("threshold"), min_size=summary.get("min_size", 0),
         run=summary.get("run"), tuning_status=tuning.get("status", ""),
         mean=[(name, _text(value)) for name, value in mean], isbi=isbi, videos=videos,
+        ignore_note=ignore_note(summary),
         columns=columns, rows=[[_cell(r.get("image"))] + [_cell(r.get(c)) for c in columns] for r in rows],
         threshold_chart=threshold_chart(tuned), threshold_metric=(tuned or {}).get("metric", ""),
         training_charts=training_charts(history), overlays=overlay_files,

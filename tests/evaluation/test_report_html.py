@@ -117,3 +117,19 @@ def test_threshold_chart_draws_one_line_per_split_value():
                              "split_parameter": "min_distance", "split_value": 15.0})
     assert "min_distance 5" in chart and "min_distance 15" in chart
     assert "min size" not in chart  # one minimum size: not named
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_report_says_what_ignore_masks_left_out_and_the_every_pixel_scores(tmp_path, fmt):
+    true = np.zeros((20, 20), bool)
+    true[2:8, 2:8] = True
+    pred = true.copy()
+    pred[12:16, 12:16] = True  # a false object, ignored
+    ignore = np.zeros((20, 20), bool)
+    ignore[11:17, 11:17] = True
+    rows, summary = evaluate_images([pred], [true], ["a"], ignores=[ignore])
+    summary["all_pixels"] = {"mean": evaluate_images([pred], [true], ["a"])[1]["mean"]}
+    page = write_report(tmp_path, rows, summary, fmt=fmt)["report"].read_text()
+    # 36 px ignored; every pixel: Dice 2 * 36 / (2 * 36 + 16) = 0.8182, with the mask 1
+    assert "Scores with ignore masks (1 image(s)): 36 px (9.00 %) and 0 true / 1 predicted" in page
+    assert "The same masks on every pixel: dice 0.8182" in page and rows[0]["dice"] == 1.0

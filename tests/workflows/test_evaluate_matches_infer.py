@@ -299,6 +299,9 @@ def test_ignore_masks_leave_pixels_and_objects_out_of_evaluation_and_tuning(trai
     assert rows["nuclei_000"]["n_true_ignored"] == "1" and rows["nuclei_001"]["ignored_px"] == "0"
     # the same masks on every pixel, for comparison
     assert summary["all_pixels"]["mean"]["dice"] == pytest.approx(np.mean(plain), abs=1e-12)
+    report = (result["output_dir"] / "report.md").read_text()
+    assert f"{ignore.sum()} px (" in report and "1 true / " in report
+    assert f"The same masks on every pixel: dice {np.mean(plain):.4f}" in report
     # an ignore mask that pairs with no test mask is a clear error
     write_image(tmp_path / "test" / "stray.tif", ignore.astype(np.uint8))
     with pytest.raises(DataError, match=r"eval.ignore_datapath: the ignore masks stray.tif"):

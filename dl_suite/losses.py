@@ -8,8 +8,8 @@ Data conventions (fixed by the team):
   (`weighted_bce`, `weighted_bce_dice`, `categorical_cce`) multiply the per-pixel loss by that
   map; every other loss ignores it. One-hot targets are made internally.
 - A target of -1 (`dl_suite.data.ignore.IGNORE_TARGET`) marks an ignored pixel: every loss
-  counts it as perfectly predicted background, so it adds nothing to an overlap term and
-  (up to the clipping epsilon) nothing to a pixel mean, and passes no gradient.
+  counts it as perfectly predicted background, so it adds nothing to an overlap term and passes
+  no gradient; pixel means (cross-entropy, focal) are taken over the other pixels only.
 
 Every function returns one value per image, shape (B,); the `Loss` classes then average over the
 batch. Overlap losses (dice, iou, tversky) use `smooth` in numerator and denominator, so an empty
@@ -91,6 +91,19 @@ def _per_image_mean(values):
     return ops.mean(values, axis=tuple(range(1, len(values.shape))))
 
 
+def _scored_mean(values, y_true):
+    """Per-image mean of per-pixel `values` over the scored pixels: ignored pixels (target
+    < 0, `dl_suite.data.ignore`) are left out of the sum and the count, so an image with many
+    of them weighs as much as any other (0 for an image with none scored)."""
+    target, _ = split_target(ops.convert_to_tensor(y_true))
+    scored = 1.0 - ops.cast(target < 0, values.dtype)  # a NaN target stays scored (NaNGuard)
+    if len(scored.shape) == len(values.shape) + 1:  # values without the channel axis
+        scored = scored[..., 0]
+    axes = tuple(range(1, len(values.shape)))
+    count = ops.sum(scored, axis=axes)
+    return ops.sum(values * scored, axis=axes) / ops.maximum(count, 1.0)
+
+
 def _spatial_sum(values):
     """Sums over H, W (and T for (B, T, H, W, C) video targets), keeping (B, C)."""
     return ops.sum(values, axis=tuple(range(1, len(values.shape) - 1)))
@@ -141,7 +154,7 @@ def _foreground(values):
 def bce(y_true, y_pred):
     """Cross-entropy averaged over pixels (binary, or categorical for C channels)."""
     target, probs, _ = target_probabilities(y_true, y_pred)
-    return _per_image_mean(_pixel_cross_entropy(target, probs))
+    return _scored_mean(_pixel_cross_entropy(target, probs), y_true)
 
 
 def weighted_cross_entropy(y_true, y_pred, class_weights=None):
@@ -149,7 +162,7 @@ def weighted_cross_entropy(y_true, y_pred, class_weights=None):
 
     The weight of a pixel is the weight map (channel 2 of `y_true`, weight 1 if absent) times
     the class weight of its true class (1 if `class_weights` is None). The mean is over all
-    pixels (not normalised by the weight sum), as in the U-Net paper's weighted loss.
+    scored pixels (not normalised by the weight sum), as in the U-Net paper's weighted loss.
     """
     target, probs, weights = target_probabilities(y_true, y_pred)
     pixel = _pixel_cross_entropy(target, probs)
@@ -157,7 +170,7 @@ def weighted_cross_entropy(y_true, y_pred, class_weights=None):
         pixel = pixel * weights
     if class_weights is not None:
         pixel = pixel * _class_weight_map(target, class_weights, probs.dtype)
-    return _per_image_mean(pixel)
+    return _scored_mean(pixel, y_true)
 
 
 def sparse_cce(y_true, y_pred, class_weights=None):
@@ -214,7 +227,7 @@ def focal_loss(y_true, y_pred, gamma=2.0, alpha=0.25):
     else:
         scale = 1.0 if alpha is None else alpha
         pixel = -scale * ops.sum(target * ops.power(1.0 - probs, gamma) * ops.log(probs), axis=-1)
-    return _per_image_mean(pixel)
+    return _scored_mean(pixel, y_true)
 
 
 def _gaussian_kernel(size, sigma, channels, dtype):

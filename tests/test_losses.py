@@ -263,7 +263,7 @@ def test_ignored_pixels_add_nothing(name, data):
     if name == "categorical_cce" and prob.shape[-1] == 1:
         pytest.skip("multi-class loss")
     region = np.zeros(true.shape, bool)
-    region[:, 4:12, 6:20] = True
+    region[:, 4:12] = True  # whole rows, so that the image without them is a crop
     ignored = np.where(region, -1.0, true).astype("float32")
     other = prob.copy()
     other[np.broadcast_to(region, prob.shape)] = RNG.random(int(region.sum()) * prob.shape[-1])
@@ -276,9 +276,30 @@ def test_ignored_pixels_add_nothing(name, data):
     value = _value(name, with_w(ignored), prob)
     # what the model says in the ignored region changes nothing (fails if -1 were a target) ...
     assert abs(_value(name, with_w(ignored), other) - value) < 1e-5
-    # ... and the loss is the one of a perfect background prediction there
-    assert abs(_value(name, with_w(np.where(region, 0.0, true).astype("float32")), perfect)
-               - value) < 2e-4
+    # ... and the loss is the one of the image without the ignored rows (pixel means over the
+    # scored pixels, overlap sums without them); SSIM windows across the cut would differ
+    crop = lambda a: np.concatenate([a[:, :4], a[:, 12:]], axis=1)  # noqa: E731
+    if name == "ssim":  # SSIM alone: the loss of a perfect background prediction there
+        assert abs(_value(name, with_w(np.where(region, 0.0, true).astype("float32")), perfect)
+                   - value) < 2e-4
+        return
+    if name == "basnet_hybrid":  # its BCE and IoU terms as in the crop, its SSIM term as above
+        blank = with_w(np.where(region, 0.0, true).astype("float32"))
+        expected = (_value("bce", crop(with_w(true)), crop(prob)) + _value("ssim", blank, perfect)
+                    + _value("iou", crop(with_w(true)), crop(prob)))
+        assert abs(expected - value) < 2e-4
+        return
+    assert abs(_value(name, crop(with_w(true)), crop(prob)) - value) < 2e-5
+
+
+def test_ignored_pixels_leave_the_cross_entropy_mean_by_hand():
+    # 1 x 1 x 4 image: target [1, 0, ignored, ignored], prediction [0.8, 0.3, 0.9, 0.1]
+    true = np.array([1, 0, -1, -1], "float32").reshape(1, 1, 4, 1)
+    prob = np.array([0.8, 0.3, 0.9, 0.1], "float32").reshape(1, 1, 4, 1)
+    # the mean over the two scored pixels: (-log 0.8 - log 0.7) / 2 = 0.289909
+    assert abs(_value("bce", true, prob) - 0.289909) < 1e-5
+    # an image with every pixel ignored adds 0
+    assert _value("bce", np.full((1, 1, 4, 1), -1.0, "float32"), prob) == 0.0
 
 
 def test_ignored_pixels_leave_the_dice_loss_by_hand():

@@ -1,22 +1,29 @@
 """Where instance F1 is lost: the causes of unmatched objects in the labels `infer` wrote.
 
     python3 additional_scripts/instance_errors.py projects/UNet/DeepCell/mini_test_output \
-        dataset/DeepCell/test/masks --connectivity 1 --tiny 30
+        dataset/DeepCell/test/masks --connectivity 1 --tiny 30 [--ignore IGNORE_DIR]
 
 Reads each `<name>_labels.tif` of PRED_DIR and the true mask `<name>.*` of TRUE_DIR; true objects
 are the mask's instance ids, else its connected components (`--connectivity`, as
 `eval.connectivity`). Prints one row per image and the total: matched, tiny, missed, merged,
 split, boundary (see `dl_suite.evaluation.errors`) and extra predictions, and the F1@0.5 they
-give.
+give. With `--ignore`, the ignore mask `<name>.*` of that folder (if any) leaves objects out as
+`dl-suite evaluate` does with `eval.ignore_datapath` (`dl_suite.evaluation.ignore`); the column
+`ignored` counts the true objects left out. A missing or unreadable file ends with one message
+(exit 2).
 """
 
 import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
+from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation import CAUSES, instance_errors, true_objects  # noqa: E402
+from dl_suite.evaluation.ignore import drop_ignored_objects  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
 
 COLUMNS = CAUSES + ("extra", "true", "pred")
@@ -27,6 +34,35 @@ def _f1(counts):
     return 2 * matched / max(1, counts["true"] + counts["pred"])
 
 
+def _one(folder, name):
+    """The file `<name>.*` of `folder`; DataError when there is none or several."""
+    found = sorted(folder.glob(f"{name}.*"))
+    if len(found) != 1:
+        raise DataError(f"{'no' if not found else 'more than one'} file {name}.* in '{folder}'.")
+    return found[0]
+
+
+def _image_counts(path, name, args):
+    """The cause counts of one image (plus `ignored` with --ignore)."""
+    true_path = _one(args.true_dir, name)
+    true = true_objects(read_mask(true_path, threshold=args.mask_threshold), args.connectivity)
+    pred = np.squeeze(np.asarray(read_image(path)))
+    if pred.shape != true.shape:
+        raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
+                        f"{true_path.name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
+    ignored = 0
+    if args.ignore is not None and list(args.ignore.glob(f"{name}.*")):
+        ignore = np.asarray(read_mask(_one(args.ignore, name), threshold=1)) > 0
+        if ignore.shape != true.shape:
+            raise DataError(f"The ignore mask of {name} is {ignore.shape[1]}x{ignore.shape[0]} px, "
+                            f"its true mask {true.shape[1]}x{true.shape[0]}.")
+        pred, true, _, ignored = drop_ignored_objects(pred, true, ignore)
+    counts = instance_errors(pred, true, tiny=args.tiny)
+    if args.ignore is not None:
+        counts["ignored"] = ignored
+    return counts
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pred_dir", type=Path, help="infer's output folder (<name>_labels.tif)")
@@ -34,28 +70,32 @@ def main(argv=None):
     parser.add_argument("--connectivity", type=int, default=1, choices=(1, 2))
     parser.add_argument("--tiny", type=int, default=30, help="smaller true objects are 'tiny'")
     parser.add_argument("--mask-threshold", type=int, default=128, help="binarises JPEG masks")
+    parser.add_argument("--ignore", type=Path, default=None,
+                        help="folder of ignore masks (<name>.*), as eval.ignore_datapath")
     args = parser.parse_args(argv)
     labels = sorted(args.pred_dir.glob("*_labels.tif"))
     if not labels:
-        raise SystemExit(f"No <name>_labels.tif in {args.pred_dir}: run infer with labels output.")
-    total = dict.fromkeys(COLUMNS, 0)
-    print("| image | " + " | ".join(COLUMNS) + " | F1@0.5 |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
+        print(f"Error: no <name>_labels.tif in '{args.pred_dir}': run infer with labels output.",
+              file=sys.stderr)
+        return 2
+    columns = COLUMNS + (("ignored",) if args.ignore is not None else ())
+    rows, total = [], dict.fromkeys(columns, 0)
     for path in labels:
         name = path.name[: -len("_labels.tif")]
-        masks = sorted(p for p in args.true_dir.glob(f"{name}.*"))
-        if not masks:
-            raise SystemExit(f"No true mask {name}.* in {args.true_dir}.")
-        true = true_objects(read_mask(masks[0], threshold=args.mask_threshold), args.connectivity)
-        pred = read_image(path)
-        if pred.shape != true.shape:
-            raise SystemExit(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
-                             f"{masks[0].name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
-        counts = instance_errors(pred, true, tiny=args.tiny)
-        total = {k: total[k] + counts[k] for k in COLUMNS}
-        print(f"| {name} | " + " | ".join(str(counts[k]) for k in COLUMNS) + f" | {_f1(counts):.3f} |")
-    print("| total | " + " | ".join(str(total[k]) for k in COLUMNS) + f" | {_f1(total):.3f} |")
+        try:
+            counts = _image_counts(path, name, args)
+        except DataError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            return 2
+        total = {k: total[k] + counts[k] for k in columns}
+        rows.append(f"| {name} | " + " | ".join(str(counts[k]) for k in columns)
+                    + f" | {_f1(counts):.3f} |")
+    print("| image | " + " | ".join(columns) + " | F1@0.5 |")
+    print("|---" * (len(columns) + 2) + "|")
+    print("\n".join(rows))
+    print("| total | " + " | ".join(str(total[k]) for k in columns) + f" | {_f1(total):.3f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

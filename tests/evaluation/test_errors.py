@@ -32,3 +32,31 @@ def test_perfect_prediction_and_shape_check():
                                            "split": 0, "boundary": 0, "extra": 0, "true": 2, "pred": 2}
     with pytest.raises(ValueError, match="same shape"):
         instance_errors(true, true[:8])
+
+
+def test_script_leaves_ignored_objects_out(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    from dl_suite.io import write_image
+
+    path = Path(__file__).resolve().parents[2] / "additional_scripts" / "instance_errors.py"
+    spec = importlib.util.spec_from_file_location("instance_errors", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for folder in ("pred", "true", "ignore"):
+        (tmp_path / folder).mkdir()
+    true = np.zeros((40, 40), np.uint16)
+    true[5:15, 5:15], true[25:35, 25:35] = 1, 2
+    pred = np.where(true == 1, 1, 0).astype(np.uint16)  # the second nucleus is missed
+    write_image(tmp_path / "pred" / "a_labels.tif", pred)
+    write_image(tmp_path / "true" / "a.tif", true)
+    write_image(tmp_path / "ignore" / "a.tif", (true == 2).astype(np.uint8) * 255)
+    args = [str(tmp_path / "pred"), str(tmp_path / "true")]
+    assert script.main(args) == 0
+    assert "| a | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 2 | 1 | 0.667 |" in capsys.readouterr().out
+    assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 0
+    assert "| a | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 1 | 1 | 1.000 |" in capsys.readouterr().out
+    (tmp_path / "true" / "a.tif").unlink()  # a missing true mask: one message, exit 2
+    assert script.main(args) == 2
+    assert "Error: no file a.* in" in capsys.readouterr().err

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation.boundary import boundary_counts, boundary_summary, pooled  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
+from dl_suite.io.pairs import output_pairs  # noqa: E402
 
 COLUMNS = ("iou", "errors", "share_within_1", "share_within_2", "iou_outside_1", "iou_outside_2",
            "truth_iou_thicker", "truth_iou_thinner")
@@ -38,30 +39,19 @@ def main(argv=None):
     parser.add_argument("true_dir", type=Path, help="folder of the true masks (<name>.*)")
     parser.add_argument("--mask-threshold", type=int, default=128, help="binarises JPEG masks")
     args = parser.parse_args(argv)
-    preds = sorted(args.pred_dir.glob("*_mask.tif"))
-    if not preds:
-        print(f"Error: no <name>_mask.tif in '{args.pred_dir}': run infer on the images first.",
-              file=sys.stderr)
-        return 2
     rows, counts = [], []
-    for path in preds:
-        name = path.name[: -len("_mask.tif")]
-        masks = sorted(args.true_dir.glob(f"{name}.*"))
-        if not masks:
-            print(f"Error: no true mask {name}.* in '{args.true_dir}'.", file=sys.stderr)
-            return 2
-        try:
-            true = np.asarray(read_mask(masks[0], threshold=args.mask_threshold)) > 0
+    try:
+        for name, path, true_path in output_pairs(args.pred_dir, "_mask.tif", args.true_dir):
+            true = np.asarray(read_mask(true_path, threshold=args.mask_threshold)) > 0
             pred = np.squeeze(np.asarray(read_image(path))) > 0
-        except DataError as error:
-            print(f"Error: {error}", file=sys.stderr)
-            return 2
-        if pred.shape != true.shape:
-            print(f"Error: {path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
-                  f"{masks[0].name} is {true.shape[1]}x{true.shape[0]}.", file=sys.stderr)
-            return 2
-        counts.append(boundary_counts(pred, true))
-        rows.append(_row(name, boundary_summary(counts[-1])))
+            if pred.shape != true.shape:
+                raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true "
+                                f"mask {true_path.name} is {true.shape[1]}x{true.shape[0]}.")
+            counts.append(boundary_counts(pred, true))
+            rows.append(_row(name, boundary_summary(counts[-1])))
+    except DataError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     print("| image | " + " | ".join(COLUMNS) + " |")
     print("|---" * (len(COLUMNS) + 1) + "|")
     print("\n".join(rows + [_row("pooled", boundary_summary(pooled(counts)))]))

@@ -25,6 +25,7 @@ from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation import CAUSES, instance_errors, true_objects  # noqa: E402
 from dl_suite.evaluation.ignore import drop_ignored_objects  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
+from dl_suite.io.pairs import files_by_name, output_pairs  # noqa: E402
 
 COLUMNS = CAUSES + ("extra", "true", "pred")
 
@@ -34,28 +35,19 @@ def _f1(counts):
     return 2 * matched / max(1, counts["true"] + counts["pred"])
 
 
-def _one(folder, name):
-    """The file `<name>.*` of `folder`; DataError when there is none or several."""
-    found = sorted(folder.glob(f"{name}.*"))
-    if len(found) != 1:
-        raise DataError(f"{'no' if not found else 'more than one'} file {name}.* in '{folder}'.")
-    return found[0]
-
-
-def _image_counts(path, name, args):
+def _image_counts(path, true_path, ignore_path, args):
     """The cause counts of one image (plus `ignored` with --ignore)."""
-    true_path = _one(args.true_dir, name)
     true = true_objects(read_mask(true_path, threshold=args.mask_threshold), args.connectivity)
     pred = np.squeeze(np.asarray(read_image(path)))
     if pred.shape != true.shape:
         raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
                         f"{true_path.name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
     ignored = 0
-    if args.ignore is not None and list(args.ignore.glob(f"{name}.*")):
-        ignore = np.asarray(read_mask(_one(args.ignore, name), threshold=1)) > 0
+    if ignore_path is not None:
+        ignore = np.asarray(read_mask(ignore_path, threshold=1)) > 0
         if ignore.shape != true.shape:
-            raise DataError(f"The ignore mask of {name} is {ignore.shape[1]}x{ignore.shape[0]} px, "
-                            f"its true mask {true.shape[1]}x{true.shape[0]}.")
+            raise DataError(f"The ignore mask {ignore_path.name} is {ignore.shape[1]}x"
+                            f"{ignore.shape[0]} px, its true mask {true.shape[1]}x{true.shape[0]}.")
         pred, true, _, ignored = drop_ignored_objects(pred, true, ignore)
     counts = instance_errors(pred, true, tiny=args.tiny)
     if args.ignore is not None:
@@ -73,23 +65,20 @@ def main(argv=None):
     parser.add_argument("--ignore", type=Path, default=None,
                         help="folder of ignore masks (<name>.*), as eval.ignore_datapath")
     args = parser.parse_args(argv)
-    labels = sorted(args.pred_dir.glob("*_labels.tif"))
-    if not labels:
-        print(f"Error: no <name>_labels.tif in '{args.pred_dir}': run infer with labels output.",
-              file=sys.stderr)
-        return 2
     columns = COLUMNS + (("ignored",) if args.ignore is not None else ())
     rows, total = [], dict.fromkeys(columns, 0)
-    for path in labels:
-        name = path.name[: -len("_labels.tif")]
-        try:
-            counts = _image_counts(path, name, args)
-        except DataError as error:
-            print(f"Error: {error}", file=sys.stderr)
-            return 2
-        total = {k: total[k] + counts[k] for k in columns}
-        rows.append(f"| {name} | " + " | ".join(str(counts[k]) for k in columns)
-                    + f" | {_f1(counts):.3f} |")
+    try:
+        triples = output_pairs(args.pred_dir, "_labels.tif", args.true_dir)
+        ignores = {} if args.ignore is None else files_by_name(
+            args.ignore, [name for name, _, _ in triples], "ignore mask")
+        for name, path, true_path in triples:
+            counts = _image_counts(path, true_path, ignores.get(name), args)
+            total = {k: total[k] + counts[k] for k in columns}
+            rows.append(f"| {name} | " + " | ".join(str(counts[k]) for k in columns)
+                        + f" | {_f1(counts):.3f} |")
+    except DataError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
     print("| image | " + " | ".join(columns) + " | F1@0.5 |")
     print("|---" * (len(columns) + 2) + "|")
     print("\n".join(rows))

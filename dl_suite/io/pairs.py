@@ -140,3 +140,41 @@ def find_ignore_masks(folder, mask_paths, key="train.ignore_datapath"):
                         "the same name among the data they are for. Name each ignore mask like its "
                         "mask (e.g. '01.tif' for masks/01.png), or point the key at the right folder.")
     return found
+
+
+def files_by_name(folder, names, what="file"):
+    """{name: path} of the image files of `folder` whose base name (without extension) is one
+    of `names`; names without a file are left out.
+
+    Raises:
+        DataError: the folder is missing or empty, or two files (`a.tif`, `a.png`) share a name.
+    """
+    wanted, found = set(names), {}
+    for path in list_images(folder):
+        if path.stem not in wanted:
+            continue
+        if path.stem in found:
+            raise DataError(f"'{found[path.stem].name}' and '{path.name}' in '{folder}' are both "
+                            f"the {what} of '{path.stem}'; keep one.")
+        found[path.stem] = path
+    return found
+
+
+def output_pairs(pred_dir, suffix, true_dir):
+    """(name, output file, true mask) for every `<name><suffix>` that `dl-suite infer` wrote in
+    `pred_dir` (e.g. suffix "_mask.tif"), with the true mask `<name>.*` of `true_dir`.
+
+    Raises:
+        DataError: no such output in `pred_dir`, or an output without its true mask.
+    """
+    pred_dir = Path(pred_dir)
+    outputs = sorted(pred_dir.glob(f"*{suffix}")) if pred_dir.is_dir() else []
+    if not outputs:
+        raise DataError(f"No <name>{suffix} in '{pred_dir}': run dl-suite infer on the images first.")
+    names = [path.name[: -len(suffix)] for path in outputs]
+    trues = files_by_name(true_dir, names, "true mask")
+    missing = [name for name in names if name not in trues]
+    if missing:
+        raise DataError(f"No true mask in '{true_dir}' for {_names(missing)} (named like the "
+                        f"image: <name>.tif, .png, ...).")
+    return [(name, path, trues[name]) for name, path in zip(names, outputs)]

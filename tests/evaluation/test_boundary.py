@@ -63,7 +63,7 @@ def test_script_reads_infer_masks(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| a | 0.694 | 44 | 0.909 | 1.000 |" in out and "| pooled | 0.694 | 44 |" in out
     assert script.main([str(tmp_path / "true"), str(tmp_path / "true")]) == 2
-    assert "no <name>_mask.tif" in capsys.readouterr().err
+    assert "No <name>_mask.tif in" in capsys.readouterr().err
     (tmp_path / "true" / "a.png").write_bytes(b"not an image")  # a corrupt true mask
     assert script.main([str(tmp_path / "pred"), str(tmp_path / "true")]) == 2
     assert "Error:" in capsys.readouterr().err

@@ -57,6 +57,13 @@ def test_script_leaves_ignored_objects_out(tmp_path, capsys):
     assert "| a | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 2 | 1 | 0.667 |" in capsys.readouterr().out
     assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 0
     assert "| a | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 1 | 1 | 1.000 |" in capsys.readouterr().out
+    write_image(tmp_path / "true" / "b.tif", true)
     (tmp_path / "true" / "a.tif").unlink()  # a missing true mask: one message, exit 2
     assert script.main(args) == 2
-    assert "Error: no file a.* in" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Error: No true mask in" in err and "for a (named like the image" in err
+    # two ignore masks for one image: one message, exit 2
+    write_image(tmp_path / "true" / "a.tif", true)
+    write_image(tmp_path / "ignore" / "a.png", (true == 2).astype(np.uint8) * 255)
+    assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 2
+    assert "are both the ignore mask of 'a'; keep one" in capsys.readouterr().err

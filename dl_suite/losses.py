@@ -238,10 +238,13 @@ def _gaussian_kernel(size, sigma, channels, dtype):
     return ops.tile(ops.reshape(kernel, (size, size, 1, 1)), (1, 1, channels, 1))
 
 
-def ssim_per_image(y_true, y_pred, window_size=11, sigma=1.5, c1=0.01**2, c2=0.03**2):
+def ssim_per_image(y_true, y_pred, window_size=11, sigma=1.5, c1=0.01**2, c2=0.03**2,
+                   scored=None):
     """Mean SSIM per image (Gaussian window, 'valid' positions only) for data in [0, 1].
 
     Both inputs must have the same channels; multi-class callers pass the one-hot target.
+    `scored` (B, H, W, 1; 1 = scored, 0 = ignored) leaves out every window that holds an
+    ignored pixel (an image without a whole scored window has SSIM 1: nothing to learn).
     """
     channels = _num_classes(y_pred)
     size = min(window_size, y_pred.shape[1] or window_size, y_pred.shape[2] or window_size)
@@ -257,13 +260,28 @@ def ssim_per_image(y_true, y_pred, window_size=11, sigma=1.5, c1=0.01**2, c2=0.0
     ssim = ((2 * mu_t * mu_p + c1) * (2 * cov + c2)) / (
         (mu_t**2 + mu_p**2 + c1) * (var_t + var_p + c2)
     )
-    return _per_image_mean(ssim)
+    if scored is None:
+        return _per_image_mean(ssim)
+    # a window is kept when it holds no ignored pixel: the box sum of the ignored indicator is 0
+    box = ops.ones((size, size, 1, 1), dtype=y_pred.dtype)
+    ignored_in_window = ops.conv(1.0 - ops.cast(scored, y_pred.dtype), box, padding="valid")
+    kept = ops.cast(ignored_in_window < 0.5, y_pred.dtype)
+    axes = tuple(range(1, len(ssim.shape)))
+    count = ops.sum(kept * ops.ones_like(ssim), axis=axes)
+    total = ops.sum(ssim * kept, axis=axes)
+    return ops.where(count > 0, total / ops.maximum(count, 1.0), ops.ones_like(total))
+
+
+def scored_pixels(y_true):
+    """1 where the target is scored, 0 where it is ignored (target < 0), shape (B, H, W, 1)."""
+    target, _ = split_target(ops.convert_to_tensor(y_true))
+    return 1.0 - ops.cast(target < 0, "float32")
 
 
 def basnet_hybrid_loss(y_true, y_pred, smooth=1.0, window_size=11):
     """BASNet hybrid loss (Qin et al. 2019): BCE + (1 - SSIM) + IoU loss, per image."""
     target, probs, _ = target_probabilities(y_true, y_pred)
-    ssim = ssim_per_image(target, probs, window_size=window_size)
+    ssim = ssim_per_image(target, probs, window_size=window_size, scored=scored_pixels(y_true))
     return bce(y_true, y_pred) + (1.0 - ssim) + iou_loss(y_true, y_pred, smooth=smooth)
 
 

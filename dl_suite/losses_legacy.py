@@ -8,7 +8,7 @@ is `basnet_hybrid`; `dl_suite.config.dialects` maps those names.
 from keras import ops
 
 from dl_suite.losses import (
-    _FunctionLoss, _register, bce, iou_loss, ssim_per_image, target_probabilities,
+    _FunctionLoss, _register, bce, iou_loss, scored_pixels, ssim_per_image, target_probabilities,
 )
 
 
@@ -18,9 +18,11 @@ def bce_iou_loss(y_true, y_pred, smooth=1.0):
 
 
 def ssim_loss(y_true, y_pred, window_size=11):
-    """1 - SSIM per image (Gaussian window 11, sigma 1.5; one-hot target for several classes)."""
+    """1 - SSIM per image (Gaussian window 11, sigma 1.5; one-hot target for several classes),
+    over the windows without ignored pixels."""
     target, probs, _ = target_probabilities(y_true, y_pred)
-    return 1.0 - ssim_per_image(ops.cast(target, probs.dtype), probs, window_size=window_size)
+    return 1.0 - ssim_per_image(ops.cast(target, probs.dtype), probs, window_size=window_size,
+                                scored=scored_pixels(y_true))
 
 
 @_register("bce_iou", aliases=("bce_iou_loss",))

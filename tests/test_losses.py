@@ -277,17 +277,19 @@ def test_ignored_pixels_add_nothing(name, data):
     # what the model says in the ignored region changes nothing (fails if -1 were a target) ...
     assert abs(_value(name, with_w(ignored), other) - value) < 1e-5
     # ... and the loss is the one of the image without the ignored rows (pixel means over the
-    # scored pixels, overlap sums without them); SSIM windows across the cut would differ
+    # scored pixels, overlap sums without them); SSIM keeps the 11 x 11 windows without an
+    # ignored pixel: here those inside rows 12-31, the SSIM of that part alone
     crop = lambda a: np.concatenate([a[:, :4], a[:, 12:]], axis=1)  # noqa: E731
-    if name == "ssim":  # SSIM alone: the loss of a perfect background prediction there
-        assert abs(_value(name, with_w(np.where(region, 0.0, true).astype("float32")), perfect)
-                   - value) < 2e-4
+    below = lambda a: a[:, 12:]  # noqa: E731
+    if name == "ssim":
+        assert abs(_value(name, below(with_w(true)), below(prob)) - value) < 2e-5
+        assert value > 0.1  # not the 0 of an image without any window left
         return
     if name == "basnet_hybrid":  # its BCE and IoU terms as in the crop, its SSIM term as above
-        blank = with_w(np.where(region, 0.0, true).astype("float32"))
-        expected = (_value("bce", crop(with_w(true)), crop(prob)) + _value("ssim", blank, perfect)
+        expected = (_value("bce", crop(with_w(true)), crop(prob))
+                    + _value("ssim", below(with_w(true)), below(prob))
                     + _value("iou", crop(with_w(true)), crop(prob)))
-        assert abs(expected - value) < 2e-4
+        assert abs(expected - value) < 2e-5
         return
     assert abs(_value(name, crop(with_w(true)), crop(prob)) - value) < 2e-5
 
@@ -300,6 +302,14 @@ def test_ignored_pixels_leave_the_cross_entropy_mean_by_hand():
     assert abs(_value("bce", true, prob) - 0.289909) < 1e-5
     # an image with every pixel ignored adds 0
     assert _value("bce", np.full((1, 1, 4, 1), -1.0, "float32"), prob) == 0.0
+
+
+def test_ssim_without_a_whole_scored_window_is_no_loss():
+    true, prob = _binary()
+    ignored = true.copy()
+    ignored[:, ::8] = -1.0  # an ignored row every 8 rows: no 11-row window is free of them
+    assert _value("ssim", ignored, prob) == pytest.approx(0.0, abs=1e-6)
+    assert _value("ssim", true, prob) > 0.1
 
 
 def test_ignored_pixels_leave_the_dice_loss_by_hand():

@@ -20,8 +20,12 @@ def _iou_counts(a, b):
     return int((a & b).sum()), int((a | b).sum())
 
 
-def boundary_counts(pred, true, bands=BANDS):
+def boundary_counts(pred, true, bands=BANDS, ignore=None):
     """Pixel counts of one image's foreground `pred` against `true` (boolean (H, W) arrays).
+
+    `ignore` (boolean (H, W), optional) leaves its pixels out of every count, as `dl-suite
+    evaluate` does with `eval.ignore_datapath`; distances to the outlines are still measured
+    on the whole true mask.
 
     Returns:
         dict of integers: `intersection`, `union`, `false_positive`, `false_negative`; for each
@@ -35,7 +39,13 @@ def boundary_counts(pred, true, bands=BANDS):
     pred, true = np.asarray(pred, bool), np.asarray(true, bool)
     if pred.shape != true.shape:
         raise ValueError(f"prediction {pred.shape} and truth {true.shape} differ in shape")
+    scored = np.ones(true.shape, bool) if ignore is None else ~np.asarray(ignore, bool)
+    if scored.shape != true.shape:
+        raise ValueError(f"ignore mask {scored.shape} and truth {true.shape} differ in shape")
     distance = np.where(true, ndi.distance_transform_edt(true), ndi.distance_transform_edt(~true))
+    thicker = ndi.binary_erosion(true, border_value=1) & scored
+    thinner = ndi.binary_dilation(true) & scored
+    pred, true = pred & scored, true & scored  # ignored pixels: background on both sides
     wrong = pred ^ true
     counts = dict(zip(("intersection", "union"), _iou_counts(pred, true)))
     counts.update(false_positive=int((pred & ~true).sum()), false_negative=int((~pred & true).sum()))
@@ -44,8 +54,6 @@ def boundary_counts(pred, true, bands=BANDS):
         counts[f"errors_within_{band}"] = int((wrong & ~far).sum())
         counts[f"intersection_outside_{band}"], counts[f"union_outside_{band}"] = _iou_counts(
             pred & far, true & far)
-    thicker = ndi.binary_erosion(true, border_value=1)
-    thinner = ndi.binary_dilation(true)
     counts["thicker_intersection"], counts["thicker_union"] = _iou_counts(thicker, true)
     counts["thinner_intersection"], counts["thinner_union"] = _iou_counts(thinner, true)
     return counts

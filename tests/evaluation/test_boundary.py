@@ -67,3 +67,47 @@ def test_script_reads_infer_masks(tmp_path, capsys):
     (tmp_path / "true" / "a.png").write_bytes(b"not an image")  # a corrupt true mask
     assert script.main([str(tmp_path / "pred"), str(tmp_path / "true")]) == 2
     assert "Error:" in capsys.readouterr().err
+
+
+def test_ignored_pixels_leave_every_count():
+    true = _square_truth()
+    pred = np.zeros_like(true)
+    pred[4:16, 4:16] = True
+    ignore = np.zeros_like(true)
+    ignore[:, :10] = True  # the left half: scored columns 10-19
+    counts = boundary_counts(pred, true, ignore=ignore)
+    summary = boundary_summary(counts)
+    # truth 10 x 5 = 50 px, prediction 12 x 6 = 72 px: the ring's right half, 22 wrong pixels
+    assert counts["intersection"] == 50 and counts["union"] == 72
+    assert counts["false_positive"] == 22 and counts["false_negative"] == 0
+    assert counts["errors_within_1"] == 20 and counts["errors_within_2"] == 22  # 2 corners
+    # the truth against itself: eroded 8 x 4 = 32 px, dilated (4-connected) 60 + 10 = 70 px
+    assert summary["truth_iou_thicker"] == pytest.approx(32 / 50)
+    assert summary["truth_iou_thinner"] == pytest.approx(50 / 70)
+    # nothing ignored: the same counts as without the argument
+    assert boundary_counts(pred, true, ignore=np.zeros_like(true)) == boundary_counts(pred, true)
+    with pytest.raises(ValueError, match="ignore mask"):
+        boundary_counts(pred, true, ignore=ignore[:5])
+
+
+def test_script_leaves_out_ignored_pixels(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("boundary_errors", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for folder in ("pred", "true", "ignore"):
+        (tmp_path / folder).mkdir()
+    true = _square_truth()
+    pred = np.zeros_like(true)
+    pred[4:16, 4:16] = True
+    ignore = np.zeros((20, 20), np.uint8)
+    ignore[:8] = 255  # the top rows: truth 7 x 10 = 70 px, prediction 8 x 12 = 96 px
+    write_image(tmp_path / "pred" / "a_mask.tif", pred.astype(np.uint8) * 255)
+    write_image(tmp_path / "true" / "a.png", true.astype(np.uint8) * 255)
+    write_image(tmp_path / "ignore" / "a.png", ignore)
+    args = [str(tmp_path / "pred"), str(tmp_path / "true"), "--ignore", str(tmp_path / "ignore")]
+    assert script.main(args) == 0
+    # IoU 70 / 96, 26 wrong pixels, 24 of them within 1 px (all but the 2 lower corners)
+    assert "| a | 0.729 | 26 | 0.923 | 1.000 |" in capsys.readouterr().out
+    write_image(tmp_path / "ignore" / "a.png", ignore[:10])
+    assert script.main(args) == 2
+    assert "a.png is 20x10 px but the true mask a.png is 20x20" in capsys.readouterr().err

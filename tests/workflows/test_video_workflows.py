@@ -117,6 +117,45 @@ def test_evaluate_scores_the_masks_infer_writes_with_temporal_options(video_run)
         assert row["dice"] == pytest.approx(dice, abs=1e-12)
 
 
+def test_evaluate_scores_a_video_around_its_ignore_stack(video_run):
+    """An ignore mask of a video is a stack, one frame per frame: each frame's scores leave its
+    pixels out (Dice by hand from infer's masks), a stack of the wrong length is an error."""
+    from dl_suite.errors import DataError
+    from dl_suite.workflows.evaluate import evaluate
+    from dl_suite.workflows.infer import infer
+
+    _, root = video_run
+    ignore = np.zeros((7, 36, 36), np.uint8)
+    ignore[:3, :14] = 255  # frames 0-2 of "first": the top 14 rows, through the disk
+    (root / "videos" / "ignore").mkdir()
+    tifffile.imwrite(root / "videos" / "ignore" / "first.tif", ignore, imagej=True,
+                     metadata={"axes": "TYX"})
+    config = root / "project.config"
+    config.write_text(CONFIG.replace("[infer]", 'ignore_datapath = "./videos/ignore"\n\n[infer]')
+                      + '\n[segmentation]\nthreshold_method = "otsu"\n')
+    cfg = load_config(config)
+    assert infer(cfg)["done"] == 2
+    scores = evaluate(cfg)
+    for row in scores["rows"]:
+        frame = row["frame"]
+        scored = ~((ignore[frame] > 0) if row["video"] == "first" else np.zeros((36, 36), bool))
+        mask = tifffile.imread(root / "predictions" / f"{row['video']}_mask.tif")[frame] > 0
+        true = tifffile.imread(root / "videos" / "masks" / f"{row['video']}.tif")[frame] > 0
+        mask, true = mask & scored, true & scored
+        total = mask.sum() + true.sum()
+        assert row["dice"] == pytest.approx(1.0 if total == 0 else 2 * (mask & true).sum() / total,
+                                            abs=1e-12)
+        assert row["ignored_px"] == (14 * 36 if row["video"] == "first" and frame < 3 else 0)
+    assert scores["summary"]["ignore"]["ignored_px"] == 3 * 14 * 36
+    # the disk's top reaches into the ignored rows: scored on every pixel, frame 0 differs
+    every = scores["summary"]["all_pixels"]
+    assert every["mean"]["dice"] != pytest.approx(scores["summary"]["mean"]["dice"], abs=1e-9)
+    tifffile.imwrite(root / "videos" / "ignore" / "first.tif", ignore[:6], imagej=True,
+                     metadata={"axes": "TYX"})
+    with pytest.raises(DataError, match="eval.ignore_datapath: the ignore mask .* with 6 frame"):
+        evaluate(cfg)
+
+
 FRAMES_CONFIG = CONFIG.replace('"./videos/images"', '"./frames/inputs"', 2).replace(
     '"./videos/masks"', '"./frames/labels"')
 

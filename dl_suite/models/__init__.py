@@ -185,11 +185,11 @@ def compile_kwargs(model, loss, metrics=None, aux_weight=None):
 
     With one output this is `{"loss": loss, "metrics": metrics}`. With outputs
     ("main", "aux1", ...) every output gets `loss`, the main output weight 1.0 and each
-    auxiliary output `aux_weight` (default and rule: `dl_suite.losses.aux_loss_weights`); metrics are tracked on "main" only. All auxiliary outputs
+    auxiliary output `aux_weight` (default and rule: `dl_suite.loss_setup.aux_loss_weights`); metrics are tracked on "main" only. All auxiliary outputs
     have the full input resolution, so the trainer feeds the same mask to each output
     (y as a dict {name: mask}).
     """
-    from dl_suite.losses import aux_loss_weights
+    from dl_suite.loss_setup import aux_loss_weights
 
     names = output_names(model)
     if len(names) == 1:

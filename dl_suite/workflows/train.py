@@ -67,7 +67,8 @@ def build_compiled_model(cfg, channels, distribution=None):
         distribution: the `distribution.Distribution` (its learning-rate rule); None = one device.
     """
     from dl_suite.callbacks import load_pretrained_weights
-    from dl_suite.losses import deep_supervision_losses, get_loss, loss_params_from_config
+    from dl_suite.loss_setup import deep_supervision_losses, loss_params_from_config
+    from dl_suite.losses import get_loss
     from dl_suite.metrics import get_metrics
     from dl_suite.models import build_model
     from dl_suite.optimizers import build_optimizer

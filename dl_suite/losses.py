@@ -88,12 +88,18 @@ def _per_image_mean(values):
     return ops.mean(values, axis=tuple(range(1, len(values.shape))))
 
 
+def scored_pixels(y_true):
+    """1 where the target is scored, 0 where it is ignored (target < 0, `dl_suite.data.ignore`),
+    shape (B, H, W, 1); a NaN target stays scored (NaNGuard must see it)."""
+    target, _ = split_target(ops.convert_to_tensor(y_true))
+    return 1.0 - ops.cast(target < 0, "float32")
+
+
 def _scored_mean(values, y_true):
     """Per-image mean of per-pixel `values` over the scored pixels: ignored pixels (target
     < 0, `dl_suite.data.ignore`) are left out of the sum and the count, so an image with many
     of them weighs as much as any other (0 for an image with none scored)."""
-    target, _ = split_target(ops.convert_to_tensor(y_true))
-    scored = 1.0 - ops.cast(target < 0, values.dtype)  # a NaN target stays scored (NaNGuard)
+    scored = ops.cast(scored_pixels(y_true), values.dtype)
     if len(scored.shape) == len(values.shape) + 1:  # values without the channel axis
         scored = scored[..., 0]
     axes = tuple(range(1, len(values.shape)))
@@ -267,12 +273,6 @@ def ssim_per_image(y_true, y_pred, window_size=11, sigma=1.5, c1=0.01**2, c2=0.0
     count = ops.sum(kept * ops.ones_like(ssim), axis=axes)
     total = ops.sum(ssim * kept, axis=axes)
     return ops.where(count > 0, total / ops.maximum(count, 1.0), ops.ones_like(total))
-
-
-def scored_pixels(y_true):
-    """1 where the target is scored, 0 where it is ignored (target < 0), shape (B, H, W, 1)."""
-    target, _ = split_target(ops.convert_to_tensor(y_true))
-    return 1.0 - ops.cast(target < 0, "float32")
 
 
 def basnet_hybrid_loss(y_true, y_pred, smooth=1.0, window_size=11):

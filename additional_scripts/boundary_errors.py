@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation.boundary import boundary_counts, boundary_summary, pooled  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
-from dl_suite.io.pairs import files_by_name, output_pairs  # noqa: E402
+from dl_suite.io.pairs import files_by_name, output_pairs, read_ignore_mask  # noqa: E402
 
 COLUMNS = ("iou", "errors", "share_within_1", "share_within_2", "iou_outside_1", "iou_outside_2",
            "truth_iou_thicker", "truth_iou_thinner")
@@ -33,12 +33,6 @@ COLUMNS = ("iou", "errors", "share_within_1", "share_within_2", "iou_outside_1",
 def _row(name, summary):
     cells = [str(summary[c]) if c == "errors" else f"{summary[c]:.3f}" for c in COLUMNS]
     return f"| {name} | " + " | ".join(cells) + " |"
-
-
-def _same_size(array, path, true, true_path):
-    if array.shape != true.shape:
-        raise DataError(f"{path.name} is {array.shape[1]}x{array.shape[0]} px but the true mask "
-                        f"{true_path.name} is {true.shape[1]}x{true.shape[0]}.")
 
 
 def main(argv=None):
@@ -57,11 +51,12 @@ def main(argv=None):
         for name, path, true_path in triples:
             true = np.asarray(read_mask(true_path, threshold=args.mask_threshold)) > 0
             pred = np.squeeze(np.asarray(read_image(path))) > 0
-            _same_size(pred, path, true, true_path)
+            if pred.shape != true.shape:
+                raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true "
+                                f"mask {true_path.name} is {true.shape[1]}x{true.shape[0]}.")
             ignore = None
             if name in ignores:
-                ignore = np.asarray(read_mask(ignores[name], threshold=1)) > 0
-                _same_size(ignore, ignores[name], true, true_path)
+                ignore = read_ignore_mask(ignores[name], true, true_path)
             counts.append(boundary_counts(pred, true, ignore=ignore))
             rows.append(_row(name, boundary_summary(counts[-1])))
     except DataError as error:

@@ -25,7 +25,7 @@ from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation import CAUSES, instance_errors, true_objects  # noqa: E402
 from dl_suite.evaluation.ignore import drop_ignored_objects  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
-from dl_suite.io.pairs import files_by_name, output_pairs  # noqa: E402
+from dl_suite.io.pairs import files_by_name, output_pairs, read_ignore_mask  # noqa: E402
 
 COLUMNS = CAUSES + ("extra", "true", "pred")
 
@@ -44,10 +44,7 @@ def _image_counts(path, true_path, ignore_path, args):
                         f"{true_path.name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
     ignored = 0
     if ignore_path is not None:
-        ignore = np.asarray(read_mask(ignore_path, threshold=1)) > 0
-        if ignore.shape != true.shape:
-            raise DataError(f"The ignore mask {ignore_path.name} is {ignore.shape[1]}x"
-                            f"{ignore.shape[0]} px, its true mask {true.shape[1]}x{true.shape[0]}.")
+        ignore = read_ignore_mask(ignore_path, true, true_path)
         pred, true, _, ignored = drop_ignored_objects(pred, true, ignore)
     counts = instance_errors(pred, true, tiny=args.tiny)
     if args.ignore is not None:

@@ -4,7 +4,9 @@ import re
 from pathlib import Path
 
 from dl_suite.errors import DataError
-from dl_suite.io.images import is_image_file
+import numpy as np
+
+from dl_suite.io.images import is_image_file, read_mask
 
 # Sub-folder layouts understood under a single `datapath`.
 LAYOUTS = (("images", "masks"), ("inputs", "labels"), ("image", "label"), ("image", "mask"))
@@ -178,3 +180,18 @@ def output_pairs(pred_dir, suffix, true_dir):
         raise DataError(f"No true mask in '{true_dir}' for {_names(missing)} (named like the "
                         f"image: <name>.tif, .png, ...).")
     return [(name, path, trues[name]) for name, path in zip(names, outputs)]
+
+
+def read_ignore_mask(path, true, true_path):
+    """The 2-D ignore mask `path` as booleans (nonzero = ignored), checked against the true mask
+    `true` (an array) read from `true_path`.
+
+    Raises:
+        DataError: the two differ in size.
+    """
+    ignore = np.asarray(read_mask(path, threshold=1)) > 0
+    if ignore.shape != np.shape(true):
+        raise DataError(f"The ignore mask {Path(path).name} is {ignore.shape[1]}x{ignore.shape[0]}"
+                        f" px but its true mask {Path(true_path).name} is {np.shape(true)[1]}x"
+                        f"{np.shape(true)[0]}.")
+    return ignore

@@ -110,4 +110,5 @@ def test_script_leaves_out_ignored_pixels(tmp_path, capsys):
     assert "| a | 0.729 | 26 | 0.923 | 1.000 |" in capsys.readouterr().out
     write_image(tmp_path / "ignore" / "a.png", ignore[:10])
     assert script.main(args) == 2
-    assert "a.png is 20x10 px but the true mask a.png is 20x20" in capsys.readouterr().err
+    assert "The ignore mask a.png is 20x10 px but its true mask a.png is 20x20" in (
+        capsys.readouterr().err)

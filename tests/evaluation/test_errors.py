@@ -67,3 +67,9 @@ def test_script_leaves_ignored_objects_out(tmp_path, capsys):
     write_image(tmp_path / "ignore" / "a.png", (true == 2).astype(np.uint8) * 255)
     assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 2
     assert "are both the ignore mask of 'a'; keep one" in capsys.readouterr().err
+    # an ignore mask of another size: one message, exit 2
+    (tmp_path / "ignore" / "a.png").unlink()
+    write_image(tmp_path / "ignore" / "a.tif", np.zeros((20, 40), np.uint8))
+    assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 2
+    assert "The ignore mask a.tif is 40x20 px but its true mask a.tif is 40x40" in (
+        capsys.readouterr().err)

@@ -26,6 +26,11 @@ interiors, without thinning: 2 (sum n_ij^2 - N) / (sum a_i^2 - N + sum b_j^2 - N
 pairs drawn without replacement, as skimage counts them. Predicted membrane pixels inside a
 true cell form one segment of their own (per image when pooled: the sums run over images), so
 a thick or spurious predicted membrane costs as much as a gap that joins two cells.
+
+`v_rand_both`, a threshold-tuning metric only, is the lower of V_Rand and `v_rand_cc`: V_Rand
+rises with the threshold (fewer gaps) while `v_rand_cc` falls (thicker membranes), so its best
+threshold is where both readings hold, not a jump of V_Rand from one closed gap at a threshold
+that thickens every membrane.
 """
 
 import numpy as np
@@ -163,11 +168,14 @@ def isbi_scores(pred_mask, true_interior, ignore=None):
 
 
 def pooled_isbi_score(pred_masks, true_interiors, metric, ignores=None):
-    """`metric` ("v_rand", "v_info" or "v_rand_cc") pooled over images, as `evaluate`
-    reports it (`summary.json` `isbi`): pixel pairs counted within each image; `ignores`:
-    optional per-image ignore masks (None entries: every pixel scored)."""
+    """`metric` ("v_rand", "v_info", "v_rand_cc" or "v_rand_both") pooled over images, as
+    `evaluate` reports it (`summary.json` `isbi`): pixel pairs counted within each image;
+    `ignores`: optional per-image ignore masks (None entries: every pixel scored)."""
     ignores = list(ignores) if ignores is not None else [None] * len(pred_masks)
     triples = list(zip(pred_masks, true_interiors, ignores))
+    if metric == "v_rand_both":
+        return min(pooled_isbi_score(pred_masks, true_interiors, name, ignores)
+                   for name in ("v_rand", "v_rand_cc"))
     if metric == "v_rand_cc":
         return adapted_rand([components_table(m, t, i) for m, t, i in triples])
     v_rand, v_info = scores_from_tables([isbi_table(m, t, i) for m, t, i in triples])

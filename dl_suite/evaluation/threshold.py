@@ -22,7 +22,7 @@ DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 DEFAULT_TOLERANCE = 0.01  # validation scores this close to the best count as tied
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
-ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc")
+ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc", "v_rand_both")
 THRESHOLD_METRICS = PIXEL_METRICS + INSTANCE_METRICS + ISBI_METRICS
 
 
@@ -57,7 +57,10 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1, ignor
             pred, reference, _, _ = drop_ignored_objects(pred, reference, ignore)
         return instance_scores(pred, reference)[metric]
     if metric in ISBI_METRICS:
-        return isbi_scores(mask, true, ignore)[metric]
+        scores = isbi_scores(mask, true, ignore)
+        if metric == "v_rand_both":  # the lower of the two readings (`dl_suite.evaluation.isbi`)
+            return min(scores["v_rand"], scores["v_rand_cc"])
+        return scores[metric]
     raise ValueError(
         f"Received `threshold_metric='{metric}'`, expected one of "
         f"{', '.join(THRESHOLD_METRICS)}. To fix: set eval.threshold_metric to one of them."

@@ -203,6 +203,35 @@ def test_isbi_metrics_are_tuned_pooled_as_evaluate_reports_them():
                               segment=segment)["aggregate"] == "mean"
 
 
+def test_v_rand_both_tunes_for_the_lower_of_v_rand_and_the_harsher_reading():
+    # 12 x 21 px; true membrane: column 10 and row 6 right of it -> cells L (rows 0-11, columns
+    # 0-9: 120 px), RT (rows 0-5, columns 11-20: 60 px), RB (rows 7-11: 50 px); N = 230.
+    # Predicted: membrane 0.1, interior 0.9, except columns 9, 11, 12 at 0.65 (thick at 0.7)
+    # and a gap in row 6 at 0.6 (open at 0.5).
+    # 0.5: RT and RB merge (110 px): V_Rand = 20500 / (0.5 * 20500 + 0.5 * 26500) = 41 / 47;
+    #   harsher (pairs without replacement) 2 * 20270 / (20270 + 26270) = 2027 / 2327.
+    # 0.7: the gap closes and the 3-px membrane thins back onto the true one: V_Rand = 1; the
+    #   harsher reading counts the 34 membrane pixels inside cells as a segment: table
+    #   [108, 12], [48, 12], [40, 10] -> 2 * 15726 / (20270 + 16494) = 7863 / 9191.
+    true = np.ones((12, 21), np.uint8)
+    true[:, 10] = 0
+    true[6, 11:] = 0
+    prob = np.where(true > 0, 0.9, 0.1)
+    prob[:, [9, 11, 12]] = 0.65
+    prob[6, 15] = 0.6
+    segment = lambda p, t, m: (p > t, None)  # noqa: E731 - plain thresholding
+    tuned = {metric: optimise_threshold([prob], [true], metric, (0.5, 0.7), segment=segment,
+                                        tolerance=0) for metric in ("v_rand", "v_rand_cc", "v_rand_both")}
+    grids = {metric: [row[2] for row in r["grid"]] for metric, r in tuned.items()}
+    assert grids["v_rand"] == pytest.approx([41 / 47, 1.0], abs=1e-12)
+    assert grids["v_rand_cc"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
+    assert grids["v_rand_both"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
+    assert (tuned["v_rand"]["threshold"], tuned["v_rand_both"]["threshold"]) == (0.7, 0.5)
+    from dl_suite.evaluation.threshold import score_at  # per image, as the mean metrics are
+
+    assert score_at(prob > 0.5, None, true, "v_rand_both") == pytest.approx(2027 / 2327, abs=1e-12)
+
+
 def test_touching_instances_are_two_objects():
     true = np.zeros((20, 20), np.uint16)
     true[5:15, 2:10] = 1

@@ -230,6 +230,14 @@ def test_v_rand_both_tunes_for_the_lower_of_v_rand_and_the_harsher_reading():
     from dl_suite.evaluation.threshold import score_at  # per image, as the mean metrics are
 
     assert score_at(prob > 0.5, None, true, "v_rand_both") == pytest.approx(2027 / 2327, abs=1e-12)
+    # Only column 9 thick: at 0.7 the 2-px membrane thins off the true one and V_Rand is the
+    # lower reading, so v_rand_both takes V_Rand there and the harsher reading at 0.5.
+    prob[:, [11, 12]] = 0.9
+    at_07 = isbi_scores(prob > 0.7, true)
+    assert at_07["v_rand"] < at_07["v_rand_cc"]
+    both = optimise_threshold([prob], [true], "v_rand_both", (0.5, 0.7), segment=segment)
+    assert [row[2] for row in both["grid"]] == pytest.approx([2027 / 2327, at_07["v_rand"]], abs=1e-12)
+    assert score_at(prob > 0.7, None, true, "v_rand_both") == at_07["v_rand"]
 
 
 def test_touching_instances_are_two_objects():

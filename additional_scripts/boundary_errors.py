@@ -24,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation.boundary import boundary_counts, boundary_summary, pooled  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
-from dl_suite.io.pairs import files_by_name, output_pairs, read_ignore_mask  # noqa: E402
+from dl_suite.io.pairs import (  # noqa: E402
+    files_by_name, output_pairs, read_ignore_mask, require_same_size,
+)
 
 COLUMNS = ("iou", "errors", "share_within_1", "share_within_2", "iou_outside_1", "iou_outside_2",
            "truth_iou_thicker", "truth_iou_thinner")
@@ -51,9 +53,7 @@ def main(argv=None):
         for name, path, true_path in triples:
             true = np.asarray(read_mask(true_path, threshold=args.mask_threshold)) > 0
             pred = np.squeeze(np.asarray(read_image(path))) > 0
-            if pred.shape != true.shape:
-                raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true "
-                                f"mask {true_path.name} is {true.shape[1]}x{true.shape[0]}.")
+            require_same_size(pred, path, true, true_path)
             ignore = None
             if name in ignores:
                 ignore = read_ignore_mask(ignores[name], true, true_path)

@@ -25,7 +25,9 @@ from dl_suite.errors import DataError  # noqa: E402
 from dl_suite.evaluation import CAUSES, instance_errors, true_objects  # noqa: E402
 from dl_suite.evaluation.ignore import drop_ignored_objects  # noqa: E402
 from dl_suite.io import read_image, read_mask  # noqa: E402
-from dl_suite.io.pairs import files_by_name, output_pairs, read_ignore_mask  # noqa: E402
+from dl_suite.io.pairs import (  # noqa: E402
+    files_by_name, output_pairs, read_ignore_mask, require_same_size,
+)
 
 COLUMNS = CAUSES + ("extra", "true", "pred")
 
@@ -39,9 +41,7 @@ def _image_counts(path, true_path, ignore_path, args):
     """The cause counts of one image (plus `ignored` with --ignore)."""
     true = true_objects(read_mask(true_path, threshold=args.mask_threshold), args.connectivity)
     pred = np.squeeze(np.asarray(read_image(path)))
-    if pred.shape != true.shape:
-        raise DataError(f"{path.name} is {pred.shape[1]}x{pred.shape[0]} px but its true mask "
-                        f"{true_path.name} is {true.shape[1]}x{true.shape[0]}: not the same image?")
+    require_same_size(pred, path, true, true_path)
     ignored = 0
     if ignore_path is not None:
         ignore = read_ignore_mask(ignore_path, true, true_path)

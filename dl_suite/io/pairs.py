@@ -182,6 +182,15 @@ def output_pairs(pred_dir, suffix, true_dir):
     return [(name, path, trues[name]) for name, path in zip(names, outputs)]
 
 
+def require_same_size(array, path, true, true_path, what=""):
+    """Raises DataError when `array` (read from `path`; `what` names it, e.g. "The ignore mask
+    ") and the true mask `true` (read from `true_path`) differ in height or width."""
+    if np.shape(array) != np.shape(true):
+        (h, w), (th, tw) = np.shape(array)[:2], np.shape(true)[:2]
+        raise DataError(f"{what}{Path(path).name} is {w}x{h} px but its true mask "
+                        f"{Path(true_path).name} is {tw}x{th}: not the same image?")
+
+
 def read_ignore_mask(path, true, true_path):
     """The 2-D ignore mask `path` as booleans (nonzero = ignored), checked against the true mask
     `true` (an array) read from `true_path`.
@@ -190,8 +199,5 @@ def read_ignore_mask(path, true, true_path):
         DataError: the two differ in size.
     """
     ignore = np.asarray(read_mask(path, threshold=1)) > 0
-    if ignore.shape != np.shape(true):
-        raise DataError(f"The ignore mask {Path(path).name} is {ignore.shape[1]}x{ignore.shape[0]}"
-                        f" px but its true mask {Path(true_path).name} is {np.shape(true)[1]}x"
-                        f"{np.shape(true)[0]}.")
+    require_same_size(ignore, path, true, true_path, "The ignore mask ")
     return ignore

@@ -112,3 +112,7 @@ def test_script_leaves_out_ignored_pixels(tmp_path, capsys):
     assert script.main(args) == 2
     assert "The ignore mask a.png is 20x10 px but its true mask a.png is 20x20" in (
         capsys.readouterr().err)
+    write_image(tmp_path / "pred" / "a_mask.tif", pred[:, :12].astype(np.uint8) * 255)
+    assert script.main(args[:2]) == 2  # a prediction of another size: one message, exit 2
+    assert "a_mask.tif is 12x20 px but its true mask a.png is 20x20: not the same image?" in (
+        capsys.readouterr().err)

@@ -73,3 +73,7 @@ def test_script_leaves_ignored_objects_out(tmp_path, capsys):
     assert script.main(args + ["--ignore", str(tmp_path / "ignore")]) == 2
     assert "The ignore mask a.tif is 40x20 px but its true mask a.tif is 40x40" in (
         capsys.readouterr().err)
+    write_image(tmp_path / "pred" / "a_labels.tif", pred[:30])  # a prediction of another size
+    assert script.main(args) == 2
+    assert "a_labels.tif is 40x30 px but its true mask a.tif is 40x40: not the same image?" in (
+        capsys.readouterr().err)

@@ -13,6 +13,7 @@ from dl_suite.evaluation import (
     save_threshold, true_objects, write_report,
 )
 from dl_suite.evaluation.isbi import cells_from_interior, rand_and_info
+from dl_suite.evaluation.threshold import score_at
 from dl_suite.io import read_mask
 
 RNG = np.random.default_rng(3)
@@ -227,8 +228,6 @@ def test_v_rand_both_tunes_for_the_lower_of_v_rand_and_the_harsher_reading():
     assert grids["v_rand_cc"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
     assert grids["v_rand_both"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
     assert (tuned["v_rand"]["threshold"], tuned["v_rand_both"]["threshold"]) == (0.7, 0.5)
-    from dl_suite.evaluation.threshold import score_at  # per image, as the mean metrics are
-
     assert score_at(prob > 0.5, None, true, "v_rand_both") == pytest.approx(2027 / 2327, abs=1e-12)
     # Only column 9 thick: at 0.7 the 2-px membrane thins off the true one and V_Rand is the
     # lower reading, so v_rand_both takes V_Rand there and the harsher reading at 0.5.

@@ -89,7 +89,7 @@ def native_bfloat16(gpu=None, cpu_flags=None):
     `mixed_precision = "mixed_bfloat16_if_native"`: a GPU of compute capability 8.0 or higher,
     or, without a GPU, a CPU with AVX512-BF16 or AMX-BF16 (`BFLOAT16_CPU_FLAGS`). Elsewhere
     bfloat16 is emulated: a DeepCell training step ran 7-8x slower than float32 on an AVX2 CPU
-    and 1.5x faster on an AVX512-BF16 one (README "Machine B again").
+    and 1.5x faster on an AVX512-BF16 one (docs/project_results.md "Machine B again").
 
     Args:
         gpu: whether a GPU is available (None: ask the backend).

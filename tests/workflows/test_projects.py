@@ -1,4 +1,5 @@
-"""Each project folder's config trains, evaluates and infers (1 epoch, tiny) on ../shared/data."""
+"""Each project folder's config trains, evaluates and infers (1 epoch, tiny) on ../shared/data;
+every project folder has its scripts, and the second architecture's configs keep the U-Net recipe."""
 
 import os
 import subprocess
@@ -6,6 +7,7 @@ import subprocess
 import pytest
 
 from dl_suite.cli.main import main
+from dl_suite.config import load_config
 from tests.conftest import REPO, SHARED
 
 PROJECTS = {
@@ -64,3 +66,27 @@ def test_shell_script_passes_arguments(tmp_path, shared_dir):
     # A bad value must come back as one readable message and exit code 2, not a traceback.
     assert proc.returncode == 2, proc.stderr
     assert "train.epochs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_project_folder_has_its_config_and_six_scripts():
+    folders = sorted(p.parent for p in (REPO / "projects").glob("*/*/train_eval_infer.config"))
+    assert {f.relative_to(REPO / "projects").as_posix() for f in folders} >= {
+        "UNet/ISBI2012", "UNet/DeepCell", "AttentionUNet/ISBI2012", "AttentionUNet/DeepCell"}
+    for folder in folders:
+        for step in ("1.train", "2.evaluate", "3.infer"):
+            assert (folder / f"{step}.bat").is_file(), folder
+            assert os.access(folder / f"{step}.sh", os.X_OK), folder
+
+
+@pytest.mark.parametrize("project", list(PROJECTS))
+def test_attention_unet_project_is_the_unet_recipe_with_another_model(project):
+    """The README compares the two architectures: nothing but the model may differ (and
+    `dilation`, which the Attention U-Net does not take)."""
+    paths_from = REPO / "projects" / "UNet" / project      # both folders' relative paths alike
+    unet, attention = (load_config(REPO / "projects" / family / project / "train_eval_infer.config",
+                                   base_dir=paths_from).to_dict()
+                       for family in ("UNet", "AttentionUNet"))
+    assert attention["model"].pop("name") == "attention_unet"
+    assert unet["model"].pop("name") == "unet"
+    unet["model"].pop("dilation"), attention["model"].pop("dilation")
+    assert attention == unet

@@ -53,7 +53,25 @@ def threshold_chart(tuned):
     rows = {key: [row for row in grid if (int(row[1]), *row[3:4]) == key] for key in keys}
     series = [(label(key), [row[0] for row in rows[key]], [row[2] for row in rows[key]])
               for key in keys]
-    return line_chart(series, title=f"validation {tuned.get('metric', 'score')} vs threshold",
+    metric = tuned.get("metric", "score")
+    chart = line_chart(series, title=f"validation {metric} vs threshold", x_label="threshold",
+                       marker_x=tuned.get("threshold"))
+    return chart + readings_chart(tuned)
+
+
+def readings_chart(tuned):
+    """SVG of the readings a combined metric is the lower of (threshold.json `readings`, e.g.
+    V_Rand and the harsher reading for `v_rand_both`) at the chosen min size, or ""."""
+    grid, readings = tuned.get("grid") or [], tuned.get("readings") or {}
+    chosen = (tuned.get("min_size"), *([tuned["split_value"]] if "split_value" in tuned else []))
+    at = [i for i, row in enumerate(grid) if (int(row[1]), *row[3:4]) == chosen]
+    if not readings or not at:
+        return ""
+    metric = tuned.get("metric", "score")
+    series = [(metric, [grid[i][0] for i in at], [grid[i][2] for i in at])]
+    series += [(name, [grid[i][0] for i in at], [values[i] for i in at])
+               for name, values in readings.items()]
+    return line_chart(series, title=f"validation readings at min size {chosen[0]}",
                       x_label="threshold", marker_x=tuned.get("threshold"))
 
 
@@ -113,5 +131,6 @@ def render_html(rows, summary, overlay_files, *, title, columns, mean, history=N
         ignore_note=ignore_note(summary),
         columns=columns, rows=[[_cell(r.get("image"))] + [_cell(r.get(c)) for c in columns] for r in rows],
         threshold_chart=threshold_chart(tuned), threshold_metric=(tuned or {}).get("metric", ""),
+        threshold_aggregate=(tuned or {}).get("aggregate", "mean").capitalize(),
         training_charts=training_charts(history), overlays=overlay_files,
     )

@@ -24,6 +24,8 @@ PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
 ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc", "v_rand_both")
 THRESHOLD_METRICS = PIXEL_METRICS + INSTANCE_METRICS + ISBI_METRICS
+# metrics that are the lower of two readings: both are kept per grid row (`readings`)
+READINGS = {"v_rand_both": ("v_rand", "v_rand_cc")}
 
 
 def _default_segment(prob, threshold, min_size):
@@ -135,7 +137,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         and the first min size, for comparison), `grid` (list of [threshold, min_size,
         score(, split value)]), `tolerance`, `tied` (rows within `tolerance` of the best),
         `num_images`, `images`; with `split_values` also `split_value` (the chosen one); with
-        ignore masks `ignore_masks` (how many images had one).
+        ignore masks `ignore_masks` (how many images had one); for a metric that is the lower of
+        two readings (`READINGS`) also `readings`: {reading: its score per grid row}.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -163,27 +166,31 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
 
     pooled = metric in ISBI_METRICS
 
-    def grid_score(threshold, min_size, *split):
+    def grid_scores(threshold, min_size, *split):
+        """{name: score} of `metric` (and of its two readings, where it is their minimum)."""
         segmented = [segment(prob, threshold, min_size, *split) for prob in probs]
         if pooled:
-            return float(pooled_isbi_score([mask for mask, _ in segmented], trues, metric,
-                                           ignores))
-        return float(np.mean([score_at(mask, labels, true, metric, reference, connectivity, ignore)
-                              for (mask, labels), true, reference, ignore
-                              in zip(segmented, trues, references, ignores)]))
+            masks = [mask for mask, _ in segmented]
+            scores = {name: float(pooled_isbi_score(masks, trues, name, ignores))
+                      for name in READINGS.get(metric, (metric,))}
+            return {metric: min(scores.values()), **scores}
+        return {metric: float(np.mean([
+            score_at(mask, labels, true, metric, reference, connectivity, ignore)
+            for (mask, labels), true, reference, ignore in zip(segmented, trues, references, ignores)]))}
 
-    if split_values:
-        grid = [[float(t), int(m), grid_score(t, m, s), float(s)]
-                for s in split_values for m in min_sizes for t in thresholds]
-    else:
-        grid = [[float(t), int(m), grid_score(t, m)] for m in min_sizes for t in thresholds]
+    points = [(float(t), int(m), *([float(s)] if split_values else []))
+              for s in (split_values or [None]) for m in min_sizes for t in thresholds]
+    scores = [grid_scores(t, m, *split) for t, m, *split in points]
+    grid = [[t, m, score[metric], *split] for (t, m, *split), score in zip(points, scores)]
     chosen, tied = best_grid_row(grid, max(float(tolerance), 1e-9))
     result = {"metric": metric, "aggregate": "pooled" if pooled else "mean",
               "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
               "best_score": max(row[2] for row in grid),
-              "default_score": grid_score(0.5, min_sizes[0]), "grid": grid,
+              "default_score": grid_scores(0.5, min_sizes[0])[metric], "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
+    if metric in READINGS:  # per grid row, for the threshold curve of the report
+        result["readings"] = {name: [score[name] for score in scores] for name in READINGS[metric]}
     if any(i is not None for i in ignores):
         result["ignore_masks"] = sum(i is not None for i in ignores)
     if split_values:

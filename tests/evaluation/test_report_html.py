@@ -1,6 +1,7 @@
 """The HTML evaluation report: Jinja2 page with a sortable table, curves, overlays; headless Chromium."""
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -95,8 +96,6 @@ def test_html_report_in_headless_chromium(tmp_path, browser):
 
 
 def test_svg_chart_keeps_every_point_inside_the_plot():
-    import re
-
     from dl_suite.evaluation.svg import line_chart
 
     svg = line_chart([("a", [0.05, 0.5, 0.95], [0.41, 0.97, 0.2]), ("b", [1, 2], [None, 0.5])],
@@ -117,6 +116,28 @@ def test_threshold_chart_draws_one_line_per_split_value():
                              "split_parameter": "min_distance", "split_value": 15.0})
     assert "min_distance 5" in chart and "min_distance 15" in chart
     assert "min size" not in chart  # one minimum size: not named
+
+
+def test_threshold_chart_adds_both_readings_of_v_rand_both_at_the_chosen_min_size():
+    from dl_suite.evaluation.report_html import threshold_chart
+
+    # min size 0: V_Rand rises with the threshold; min size 20 (chosen): it falls
+    readings = {"v_rand": [0.8, 0.9, 0.95, 0.85, 0.8, 0.7],
+                "v_rand_cc": [0.95, 0.9, 0.8, 0.6, 0.75, 0.9]}
+    grid = [[t, m, min(readings["v_rand"][i], readings["v_rand_cc"][i])]
+            for i, (m, t) in enumerate((m, t) for m in (0, 20) for t in (0.3, 0.5, 0.7))]
+    chart = threshold_chart({"metric": "v_rand_both", "threshold": 0.5, "min_size": 20,
+                             "grid": grid, "readings": readings})
+    first, second = chart.split("</svg>")[:2]
+    assert "v_rand_cc" not in first and "readings at min size 20" in second
+    lines = [[float(p.split(",")[1]) for p in points.split()]
+             for points in re.findall(r'<polyline[^>]* points="([^"]+)"', second)]
+    assert len(lines) == 3 and ">&#9644; v_rand_cc<" in second
+    lower, v_rand, harsher = lines  # svg y grows downwards: a lower score is a larger y
+    assert v_rand[0] < v_rand[1] < v_rand[2] and harsher[0] > harsher[1] > harsher[2]
+    assert lower == [max(a, b) for a, b in zip(v_rand, harsher)]
+    assert threshold_chart({"metric": "v_rand", "threshold": 0.5, "min_size": 0,
+                            "grid": grid}).count("</svg>") == 1
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])

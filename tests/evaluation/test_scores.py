@@ -228,6 +228,10 @@ def test_v_rand_both_tunes_for_the_lower_of_v_rand_and_the_harsher_reading():
     assert grids["v_rand_cc"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
     assert grids["v_rand_both"] == pytest.approx([2027 / 2327, 7863 / 9191], abs=1e-12)
     assert (tuned["v_rand"]["threshold"], tuned["v_rand_both"]["threshold"]) == (0.7, 0.5)
+    # both readings are kept per grid row for the report's threshold curve
+    assert tuned["v_rand_both"]["readings"] == {"v_rand": pytest.approx([41 / 47, 1.0], abs=1e-12),
+                                                "v_rand_cc": pytest.approx(grids["v_rand_cc"], abs=1e-12)}
+    assert "readings" not in tuned["v_rand"]
     assert score_at(prob > 0.5, None, true, "v_rand_both") == pytest.approx(2027 / 2327, abs=1e-12)
     # Only column 9 thick: at 0.7 the 2-px membrane thins off the true one and V_Rand is the
     # lower reading, so v_rand_both takes V_Rand there and the harsher reading at 0.5.

@@ -38,6 +38,8 @@ from scipy import ndimage as ndi
 from skimage import measure, morphology
 
 DEFAULT_ISBI_THRESHOLDS = tuple(np.round(np.arange(0.1, 0.91, 0.1), 2))
+# tuning metrics that are the lower of two readings
+LOWER_OF = {"v_rand_both": ("v_rand", "v_rand_cc")}
 
 
 def _plane(array):
@@ -173,9 +175,9 @@ def pooled_isbi_score(pred_masks, true_interiors, metric, ignores=None):
     `ignores`: optional per-image ignore masks (None entries: every pixel scored)."""
     ignores = list(ignores) if ignores is not None else [None] * len(pred_masks)
     triples = list(zip(pred_masks, true_interiors, ignores))
-    if metric == "v_rand_both":
+    if metric in LOWER_OF:
         return min(pooled_isbi_score(pred_masks, true_interiors, name, ignores)
-                   for name in ("v_rand", "v_rand_cc"))
+                   for name in LOWER_OF[metric])
     if metric == "v_rand_cc":
         return adapted_rand([components_table(m, t, i) for m, t, i in triples])
     v_rand, v_info = scores_from_tables([isbi_table(m, t, i) for m, t, i in triples])

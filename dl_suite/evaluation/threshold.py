@@ -9,7 +9,7 @@ import numpy as np
 
 from dl_suite.evaluation.ignore import drop_ignored_objects
 from dl_suite.evaluation.instance import instance_labels, instance_scores, true_objects
-from dl_suite.evaluation.isbi import isbi_scores, pooled_isbi_score
+from dl_suite.evaluation.isbi import LOWER_OF, isbi_scores, pooled_isbi_score
 from dl_suite.evaluation.pixel import label_scores
 from dl_suite.errors import DataError
 from dl_suite.io import keep_copy, read_json, write_text
@@ -24,8 +24,6 @@ PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
 ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc", "v_rand_both")
 THRESHOLD_METRICS = PIXEL_METRICS + INSTANCE_METRICS + ISBI_METRICS
-# metrics that are the lower of two readings: both are kept per grid row (`readings`)
-READINGS = {"v_rand_both": ("v_rand", "v_rand_cc")}
 
 
 def _default_segment(prob, threshold, min_size):
@@ -60,8 +58,8 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1, ignor
         return instance_scores(pred, reference)[metric]
     if metric in ISBI_METRICS:
         scores = isbi_scores(mask, true, ignore)
-        if metric == "v_rand_both":  # the lower of the two readings (`dl_suite.evaluation.isbi`)
-            return min(scores["v_rand"], scores["v_rand_cc"])
+        if metric in LOWER_OF:  # e.g. v_rand_both: the lower of V_Rand and the harsher reading
+            return min(scores[name] for name in LOWER_OF[metric])
         return scores[metric]
     raise ValueError(
         f"Received `threshold_metric='{metric}'`, expected one of "
@@ -138,7 +136,7 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         score(, split value)]), `tolerance`, `tied` (rows within `tolerance` of the best),
         `num_images`, `images`; with `split_values` also `split_value` (the chosen one); with
         ignore masks `ignore_masks` (how many images had one); for a metric that is the lower of
-        two readings (`READINGS`) also `readings`: {reading: its score per grid row}.
+        two readings (`isbi.LOWER_OF`) also `readings`: {reading: its score per grid row}.
 
     Raises:
         ValueError: unknown metric, empty input, or multi-class probabilities without `segment`.
@@ -172,7 +170,7 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         if pooled:
             masks = [mask for mask, _ in segmented]
             scores = {name: float(pooled_isbi_score(masks, trues, name, ignores))
-                      for name in READINGS.get(metric, (metric,))}
+                      for name in LOWER_OF.get(metric, (metric,))}
             return {metric: min(scores.values()), **scores}
         return {metric: float(np.mean([
             score_at(mask, labels, true, metric, reference, connectivity, ignore)
@@ -189,8 +187,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
               "default_score": grid_scores(0.5, min_sizes[0])[metric], "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
-    if metric in READINGS:  # per grid row, for the threshold curve of the report
-        result["readings"] = {name: [score[name] for score in scores] for name in READINGS[metric]}
+    if metric in LOWER_OF:  # per grid row, for the threshold curve of the report
+        result["readings"] = {name: [score[name] for score in scores] for name in LOWER_OF[metric]}
     if any(i is not None for i in ignores):
         result["ignore_masks"] = sum(i is not None for i in ignores)
     if split_values:

@@ -37,12 +37,17 @@ def _cell(value):
     return {"text": _text(value), "value": "" if value is None else str(value)}
 
 
+def _curve_key(row):
+    """(min size[, split value]) of a threshold.json grid row: the curve it belongs to."""
+    return (int(row[1]), *row[3:4])
+
+
 def threshold_chart(tuned):
     """SVG of the mean validation score per threshold (one line per minimum size), or ""."""
     grid = (tuned or {}).get("grid") or []
     if not grid:
         return ""
-    keys = sorted({(int(row[1]), *row[3:4]) for row in grid})  # (min size[, split value])
+    keys = sorted({_curve_key(row) for row in grid})  # (min size[, split value])
     split = tuned.get("split_parameter", "split")
 
     def label(key):
@@ -50,7 +55,7 @@ def threshold_chart(tuned):
         parts += [f"{split} {key[1]:g}"] if len(key) > 1 and len(keys) > 1 else []
         return ", ".join(parts) or tuned.get("metric", "score")
 
-    rows = {key: [row for row in grid if (int(row[1]), *row[3:4]) == key] for key in keys}
+    rows = {key: [row for row in grid if _curve_key(row) == key] for key in keys}
     series = [(label(key), [row[0] for row in rows[key]], [row[2] for row in rows[key]])
               for key in keys]
     metric = tuned.get("metric", "score")
@@ -64,7 +69,7 @@ def readings_chart(tuned):
     V_Rand and the harsher reading for `v_rand_both`) at the chosen min size, or ""."""
     grid, readings = tuned.get("grid") or [], tuned.get("readings") or {}
     chosen = (tuned.get("min_size"), *([tuned["split_value"]] if "split_value" in tuned else []))
-    at = [i for i, row in enumerate(grid) if (int(row[1]), *row[3:4]) == chosen]
+    at = [i for i, row in enumerate(grid) if _curve_key(row) == chosen]
     if not readings or not at:
         return ""
     metric = tuned.get("metric", "score")

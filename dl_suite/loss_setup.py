@@ -7,7 +7,7 @@ deep-supervision model's outputs (`aux_loss_weights`).
 
 import logging
 
-from dl_suite.losses import LOSSES, FocalTverskyLoss, TverskyLoss, _accepted_params, get_loss
+from dl_suite.losses import LOSSES, FocalTverskyLoss, TverskyLoss, accepted_params, get_loss
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def loss_params_from_config(name, section):
         are left out.
     """
     cls = LOSSES.get(name)
-    accepted = _accepted_params(cls)
+    accepted = accepted_params(cls)
     gamma_key = "focal_tversky_gamma" if cls is FocalTverskyLoss else "focal_gamma"
     alpha_key = "tversky_alpha" if cls in (TverskyLoss, FocalTverskyLoss) else "focal_alpha"
     mapping = {

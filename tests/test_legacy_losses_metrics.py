@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dl_suite.losses import LOSSES, get_loss
-from dl_suite.losses_legacy import bce_iou_loss, ssim_loss
+from dl_suite.losses.legacy import bce_iou_loss, ssim_loss
 from dl_suite.metrics import get_metric
 from dl_suite.metrics_legacy import specificity
 

@@ -187,6 +187,18 @@ def test_serialization_round_trip(name):
     assert restored.get_config() == loss.get_config()
 
 
+def test_losses_saved_before_the_package_split_still_load():
+    """Models saved before `dl_suite/losses.py` became a package name that module."""
+    saved = {"module": "dl_suite.losses", "class_name": "WeightedBCEDiceLoss",
+             "registered_name": "dl_suite>WeightedBCEDiceLoss",
+             "config": {"name": "weighted_bce_dice", "reduction": "sum_over_batch_size",
+                        "class_weights": [1.0, 4.0], "bce_weight": 1.0, "dice_weight": 0.5,
+                        "smooth": 1.0}}
+    restored = keras.losses.deserialize(saved)
+    assert type(restored) is L.WeightedBCEDiceLoss
+    assert (restored.class_weights, restored.dice_weight) == ([1.0, 4.0], 0.5)
+
+
 def test_trains_in_tiny_model_and_reloads(tmp_path):
     inputs = keras.Input((16, 16, 1))
     outputs = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(inputs)

@@ -1,12 +1,13 @@
 """Each project config still learns: a very short run on ../shared/data beats trivial guesses.
 
-A regression floor, not a benchmark: the project config as shipped (loss, weight map,
-augmentation, post-processing) trained for a few seconds with a tiny U-Net on 64 px crops,
-scored by `dl-suite evaluate` on images it did not train on. The floor is set from the
-scores of the all-foreground and all-background guesses on the same images, computed here, so
-a change that breaks learning (targets, loss, weight map, augmentation, threshold) fails.
-Batch normalisation is off: its moving averages (momentum 0.99) need a few hundred steps, and
-after 40 steps the model in inference mode predicts all foreground on ISBI.
+A regression floor, not a benchmark: each project folder's config as shipped (model, loss,
+weight map, augmentation, post-processing) made tiny (8 filters, 3 levels, 64 px crops),
+trained for a few seconds and scored by `dl-suite evaluate` on images it did not train on.
+The floor is set from the scores of the all-foreground and all-background guesses on the same
+images, computed here, so a change that breaks learning (targets, loss, weight map,
+augmentation, threshold) fails. Batch normalisation is off: its moving averages (momentum
+0.99) need a few hundred steps, and after 40 steps the model in inference mode predicts all
+foreground on ISBI.
 """
 
 import json
@@ -59,8 +60,18 @@ def _guess_scores(mask_dir, scores):
     return guesses
 
 
+FAMILIES = sorted(p.name for p in (REPO / "projects").iterdir() if p.is_dir())
+
+
+def test_every_project_folder_is_trained_here():
+    """A new project folder needs its data split in PROJECTS, or this regression test skips it."""
+    folders = {(p.parent.name, p.name) for p in (REPO / "projects").glob("*/*") if p.is_dir()}
+    assert folders == {(family, project) for family in FAMILIES for project in PROJECTS}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("project", sorted(PROJECTS))
-def test_short_training_beats_trivial_guesses(project, tmp_path, shared_dir):
+def test_short_training_beats_trivial_guesses(family, project, tmp_path, shared_dir):
     dirs = _split(tmp_path, project)
     sets = TINY + [
         f"train.model_dir={tmp_path / 'models'}",
@@ -70,7 +81,7 @@ def test_short_training_beats_trivial_guesses(project, tmp_path, shared_dir):
         f"eval.image_datapath={dirs['test', 'images']}", f"eval.mask_datapath={dirs['test', 'masks']}",
     ]
     sets = [part for s in sets for part in ("--set", s)]
-    config = REPO / "projects" / "UNet" / project / "train_eval_infer.config"
+    config = REPO / "projects" / family / project / "train_eval_infer.config"
     assert main(["train", str(config), *sets]) == 0
     assert main(["evaluate", str(config), *sets]) == 0
     # the project configs time the training step with and without XLA and keep the faster

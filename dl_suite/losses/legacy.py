@@ -1,15 +1,15 @@
 """Losses the INI tool's configs name and `dl_suite.losses` did not have: BCE + IoU and SSIM.
 
-Registered into `dl_suite.losses.LOSSES` (imported at the end of that module), serializable,
+Registered into `dl_suite.losses.LOSSES` (imported by the package), serializable,
 `keras.ops` only. The INI tool's `jacard_loss` is the IoU loss (`iou`), `basnet_hybrid_loss`
 is `basnet_hybrid`; `dl_suite.config.dialects` maps those names.
 """
 
 from keras import ops
 
-from dl_suite.losses import (
-    _FunctionLoss, _register, bce, iou_loss, scored_pixels, ssim_per_image, target_probabilities,
-)
+from dl_suite.losses.classes import FunctionLoss, register_loss
+from dl_suite.losses.functions import bce, iou_loss, ssim_per_image
+from dl_suite.losses.targets import scored_pixels, target_probabilities
 
 
 def bce_iou_loss(y_true, y_pred, smooth=1.0):
@@ -25,8 +25,8 @@ def ssim_loss(y_true, y_pred, window_size=11):
                                 scored=scored_pixels(y_true))
 
 
-@_register("bce_iou", aliases=("bce_iou_loss",))
-class BCEIoULoss(_FunctionLoss):
+@register_loss("bce_iou", aliases=("bce_iou_loss",))
+class BCEIoULoss(FunctionLoss):
     """Binary cross-entropy + IoU loss."""
 
     fn = staticmethod(bce_iou_loss)
@@ -35,8 +35,8 @@ class BCEIoULoss(_FunctionLoss):
         super().__init__(name=name, smooth=smooth, **kwargs)
 
 
-@_register("ssim", aliases=("ssim_loss",))
-class SSIMLoss(_FunctionLoss):
+@register_loss("ssim", aliases=("ssim_loss",))
+class SSIMLoss(FunctionLoss):
     """Structural-similarity loss 1 - SSIM."""
 
     fn = staticmethod(ssim_loss)

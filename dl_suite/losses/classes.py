@@ -35,6 +35,8 @@ class FunctionLoss(keras.losses.Loss):
 
 
 def register_loss(name, aliases=()):
+    """Class decorator: Keras-serializable as `dl_suite>ClassName`, in LOSSES as `name`."""
+
     def decorator(cls):
         cls = keras.saving.register_keras_serializable(package="dl_suite")(cls)
         return LOSSES.register(name, aliases=aliases)(cls)

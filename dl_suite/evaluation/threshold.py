@@ -20,6 +20,7 @@ THRESHOLD_FILE = "threshold.json"
 EARLIER_THRESHOLDS = "earlier_thresholds"  # earlier threshold.json files of a run, kept
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 DEFAULT_TOLERANCE = 0.01  # validation scores this close to the best count as tied
+DEFAULT_THRESHOLD = 0.5  # equally good plateaus: the one nearest this wins
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
 ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc", "v_rand_both")
@@ -75,9 +76,11 @@ def best_grid_row(grid, tolerance=1e-9):
     about 30 nuclei) or by a thousandth of V_Rand: such rows count as tied. Among tied rows
     the choice is the middle of the widest plateau (a run of consecutive tied thresholds at
     one minimum size), where a small shift of the probabilities changes little, not a narrow
-    peak or a plateau's edge next to a drop. Equal plateaus: the first (smallest minimum size,
-    lowest thresholds); an even plateau: its lower middle. Rows with a fourth value (the split
-    parameter) form plateaus only with rows of the same value.
+    peak or a plateau's edge next to a drop. Equally wide plateaus: the one whose middle is
+    nearest `DEFAULT_THRESHOLD`, the threshold of calibrated probabilities (the validation
+    images cannot tell them apart; DeepCell seed 13 otherwise took 0.10 over 0.75), then the
+    first (smallest minimum size); an even plateau: its lower middle. Rows with a fourth value
+    (the split parameter) form plateaus only with rows of the same value.
 
     Args:
         grid: list of [threshold, min_size, score(, split value)], thresholds ascending within a
@@ -98,8 +101,11 @@ def best_grid_row(grid, tolerance=1e-9):
             plateaus[-1].append(i)
         else:
             plateaus.append([i])
-    widest = max(plateaus, key=len)  # first of the widest
-    return grid[widest[(len(widest) - 1) // 2]], tied
+    middles = [plateau[(len(plateau) - 1) // 2] for plateau in plateaus]
+    width = max(len(plateau) for plateau in plateaus)
+    chosen = min((middle for middle, plateau in zip(middles, plateaus) if len(plateau) == width),
+                 key=lambda i: round(abs(grid[i][0] - DEFAULT_THRESHOLD), 9))  # the first of equals
+    return grid[chosen], tied
 
 
 def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(0,), *,
@@ -184,7 +190,7 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     result = {"metric": metric, "aggregate": "pooled" if pooled else "mean",
               "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
               "best_score": max(row[2] for row in grid),
-              "default_score": grid_scores(0.5, min_sizes[0])[metric], "grid": grid,
+              "default_score": grid_scores(DEFAULT_THRESHOLD, min_sizes[0])[metric], "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
     if metric in LOWER_OF:  # per grid row, for the threshold curve of the report

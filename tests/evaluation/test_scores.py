@@ -309,6 +309,22 @@ def test_class_map_agrees_with_the_written_mask():
     np.testing.assert_array_equal(two, mask)  # 2 classes: exactly the mask
 
 
+def test_equally_wide_plateaus_resolve_to_the_one_nearest_the_default_threshold():
+    # DeepCell seed 13's validation F1@0.5 at min size 30 (machine C): within 0.02 of the best
+    # (0.934 at 0.85) lie 0.05-0.20 and 0.70-0.85, four thresholds each (and 0.30-0.40)
+    scores = [0.923, 0.923, 0.914, 0.914, 0.898, 0.914, 0.914, 0.914, 0.898, 0.898, 0.898,
+              0.898, 0.898, 0.914, 0.914, 0.914, 0.934, 0.899, 0.884]
+    grid = [[round(0.05 * (i + 1), 2), 30, s] for i, s in enumerate(scores)]
+    assert best_grid_row(grid, 0.02) == ([0.75, 30, 0.914], 11)  # not 0.10, by the grid's edge
+    # mirrored, so that the nearer plateau comes first: it still wins (its lower middle)
+    mirrored = [[round(1 - t, 2), m, s] for t, m, s in reversed(grid)]
+    assert best_grid_row(mirrored, 0.02) == ([0.2, 30, 0.914], 11)
+    # equally near (0.4 and 0.6, each the middle of three): the first, as before
+    grid = [[0.3, 0, 0.9], [0.4, 0, 0.9], [0.5, 0, 0.9], [0.6, 0, 0.1], [0.5, 5, 0.9],
+            [0.6, 5, 0.9], [0.7, 5, 0.9]]
+    assert best_grid_row(grid) == ([0.4, 0, 0.9], 6)
+
+
 def test_split_values_are_a_third_grid_axis_and_plateaus_stay_within_one_value():
     # at min size 0: two tied rows at split 5, three at split 10; without the split column
     # all five would be one plateau whose middle is (0.4, split 10)

@@ -200,7 +200,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
     if split_values:
         result["split_value"] = chosen[3]
     logger.info("%s %.4f at threshold %.2f, min size %d%s: %d grid points lie within %.3g of the "
-                "best (%.4f), this is the middle of their widest run (%.4f at 0.5).", metric,
+                "best (%.4f), this is the middle of their widest run (of equally wide runs, the "
+                "one nearest 0.5; %.4f at 0.5).", metric,
                 chosen[2], chosen[0], chosen[1],
                 f", split value {chosen[3]:g}" if split_values else "", tied, tolerance,
                 result["best_score"], result["default_score"])

@@ -316,7 +316,7 @@ def test_equally_wide_plateaus_resolve_to_the_one_nearest_the_default_threshold(
               0.898, 0.898, 0.914, 0.914, 0.914, 0.934, 0.899, 0.884]
     grid = [[round(0.05 * (i + 1), 2), 30, s] for i, s in enumerate(scores)]
     assert best_grid_row(grid, 0.02) == ([0.75, 30, 0.914], 11)  # not 0.10, by the grid's edge
-    # mirrored, so that the nearer plateau comes first: it still wins (its lower middle)
+    # mirrored, so that the nearer plateau comes first: it wins, not the last of equals
     mirrored = [[round(1 - t, 2), m, s] for t, m, s in reversed(grid)]
     assert best_grid_row(mirrored, 0.02) == ([0.2, 30, 0.914], 11)
     # equally near (0.4 and 0.6, each the middle of three): the first, as before

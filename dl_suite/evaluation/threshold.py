@@ -21,6 +21,8 @@ EARLIER_THRESHOLDS = "earlier_thresholds"  # earlier threshold.json files of a r
 DEFAULT_THRESHOLDS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 DEFAULT_TOLERANCE = 0.01  # validation scores this close to the best count as tied
 DEFAULT_THRESHOLD = 0.5  # equally good plateaus: the one nearest this wins
+MIN_PLATEAU = 3  # ties only in shorter runs of thresholds: isolated peaks, the tolerance widens
+MAX_WIDENING = 2  # ... up to this many times the configured tolerance
 PIXEL_METRICS = ("dice", "iou", "f1", "pixel_accuracy")
 INSTANCE_METRICS = ("ap_50", "ap_mean", "pq", "f1_50")
 ISBI_METRICS = ("v_rand", "v_info", "v_rand_cc", "v_rand_both")
@@ -68,6 +70,41 @@ def score_at(mask, labels, true, metric, true_labels=None, connectivity=1, ignor
     )
 
 
+def _tied_runs(grid, tolerance):
+    """Runs of consecutive tied thresholds (grid indices) at one minimum size (and split value),
+    and how many rows lie within `tolerance` of the best score."""
+    top = max(row[2] for row in grid)
+    runs, tied = [], 0
+    for i, row in enumerate(grid):
+        if row[2] < top - tolerance:
+            continue
+        tied += 1
+        if (runs and runs[-1][-1] == i - 1 and grid[i - 1][1] == row[1]
+                and grid[i - 1][3:] == row[3:]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs, tied
+
+
+def plateau_tolerance(grid, tolerance):
+    """The tolerance `best_grid_row` ties with: `tolerance`, unless every run of tied thresholds
+    is shorter than `MIN_PLATEAU` (isolated peaks: no plateau among the ties). Then it widens to
+    the next lower score of the grid, step by step, at most to `MAX_WIDENING` x `tolerance`,
+    until a run of `MIN_PLATEAU` ties; none by then: `tolerance`. Exact ties (`tolerance` at
+    most 1e-6) never widen."""
+    if tolerance <= 1e-6 or max(map(len, _tied_runs(grid, tolerance)[0])) >= MIN_PLATEAU:
+        return tolerance
+    top = max(row[2] for row in grid)
+    for score in sorted({row[2] for row in grid if row[2] < top - tolerance}, reverse=True):
+        wider = top - score + 1e-12
+        if wider > MAX_WIDENING * tolerance:
+            break
+        if max(map(len, _tied_runs(grid, wider)[0])) >= MIN_PLATEAU:
+            return wider
+    return tolerance
+
+
 def best_grid_row(grid, tolerance=1e-9):
     """The best [threshold, min_size, score(, split value)] row of a grid, and how many rows
     tie with it.
@@ -80,7 +117,10 @@ def best_grid_row(grid, tolerance=1e-9):
     nearest `DEFAULT_THRESHOLD`, the threshold of calibrated probabilities (the validation
     images cannot tell them apart; DeepCell seed 13 otherwise took 0.10 over 0.75), then the
     first (smallest minimum size); an even plateau: its lower middle. Rows with a fourth value
-    (the split parameter) form plateaus only with rows of the same value.
+    (the split parameter) form plateaus only with rows of the same value. When the ties are
+    only isolated peaks (no run of `MIN_PLATEAU` thresholds), the tolerance widens up to
+    twice (`plateau_tolerance`; an Attention U-Net's two validation images otherwise took
+    0.05, a one-point peak at the grid's edge, over a plateau 0.20-0.60 one nucleus lower).
 
     Args:
         grid: list of [threshold, min_size, score(, split value)], thresholds ascending within a
@@ -88,19 +128,9 @@ def best_grid_row(grid, tolerance=1e-9):
         tolerance: scores within `tolerance` of the best count as tied (1e-9: exact ties only).
 
     Returns:
-        (row, number of rows within `tolerance` of the best score)
+        (row, number of rows within the tolerance used of the best score)
     """
-    top = max(row[2] for row in grid)
-    plateaus, tied = [], 0
-    for i, row in enumerate(grid):
-        if row[2] < top - tolerance:
-            continue
-        tied += 1
-        if (plateaus and plateaus[-1][-1] == i - 1 and grid[i - 1][1] == row[1]
-                and grid[i - 1][3:] == row[3:]):
-            plateaus[-1].append(i)
-        else:
-            plateaus.append([i])
+    plateaus, tied = _tied_runs(grid, plateau_tolerance(grid, tolerance))
     middles = [plateau[(len(plateau) - 1) // 2] for plateau in plateaus]
     width = max(len(plateau) for plateau in plateaus)
     chosen = min((middle for middle, plateau in zip(middles, plateaus) if len(plateau) == width),
@@ -139,7 +169,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         dict: `threshold`, `min_size`, `metric`, `aggregate` ("mean" or "pooled"), `score`
         (at the chosen row), `best_score` (the grid's best), `default_score` (at threshold 0.5
         and the first min size, for comparison), `grid` (list of [threshold, min_size,
-        score(, split value)]), `tolerance`, `tied` (rows within `tolerance` of the best),
+        score(, split value)]), `tolerance`, `tied` (rows within the tolerance used of the best;
+        `tolerance_used` where `plateau_tolerance` widened it),
         `num_images`, `images`; with `split_values` also `split_value` (the chosen one); with
         ignore masks `ignore_masks` (how many images had one); for a metric that is the lower of
         two readings (`isbi.LOWER_OF`) also `readings`: {reading: its score per grid row}.
@@ -186,12 +217,14 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
               for s in (split_values or [None]) for m in min_sizes for t in thresholds]
     scores = [grid_scores(t, m, *split) for t, m, *split in points]
     grid = [[t, m, score[metric], *split] for (t, m, *split), score in zip(points, scores)]
+    used = plateau_tolerance(grid, max(float(tolerance), 1e-9))
     chosen, tied = best_grid_row(grid, max(float(tolerance), 1e-9))
     result = {"metric": metric, "aggregate": "pooled" if pooled else "mean",
               "threshold": chosen[0], "min_size": chosen[1], "score": chosen[2],
               "best_score": max(row[2] for row in grid),
               "default_score": grid_scores(DEFAULT_THRESHOLD, min_sizes[0])[metric], "grid": grid,
               "tolerance": float(tolerance), "tied": tied,
+              **({"tolerance_used": used} if used > max(float(tolerance), 1e-9) else {}),
               "num_images": len(probs), "images": [str(n) for n in (names or ())]}
     if metric in LOWER_OF:  # per grid row, for the threshold curve of the report
         result["readings"] = {name: [score[name] for score in scores] for name in LOWER_OF[metric]}
@@ -199,11 +232,13 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
         result["ignore_masks"] = sum(i is not None for i in ignores)
     if split_values:
         result["split_value"] = chosen[3]
-    logger.info("%s %.4f at threshold %.2f, min size %d%s: %d grid points lie within %.3g of the "
-                "best (%.4f), this is the middle of their widest run (of equally wide runs, the "
-                "one nearest 0.5; %.4f at 0.5).", metric,
+    widened = (f" (widened from {tolerance:.3g}: within it the ties were isolated peaks, no "
+               f"run of {MIN_PLATEAU} thresholds)" if "tolerance_used" in result else "")
+    logger.info("%s %.4f at threshold %.2f, min size %d%s: %d grid points lie within %.3g%s of "
+                "the best (%.4f), this is the middle of their widest run (of equally wide runs, "
+                "the one nearest 0.5; %.4f at 0.5).", metric,
                 chosen[2], chosen[0], chosen[1],
-                f", split value {chosen[3]:g}" if split_values else "", tied, tolerance,
+                f", split value {chosen[3]:g}" if split_values else "", tied, used, widened,
                 result["best_score"], result["default_score"])
     return result
 

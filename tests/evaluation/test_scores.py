@@ -13,7 +13,7 @@ from dl_suite.evaluation import (
     save_threshold, true_objects, write_report,
 )
 from dl_suite.evaluation.isbi import cells_from_interior, rand_and_info
-from dl_suite.evaluation.threshold import score_at
+from dl_suite.evaluation.threshold import plateau_tolerance, score_at
 from dl_suite.io import read_mask
 
 RNG = np.random.default_rng(3)
@@ -323,6 +323,24 @@ def test_equally_wide_plateaus_resolve_to_the_one_nearest_the_default_threshold(
     grid = [[0.3, 0, 0.9], [0.4, 0, 0.9], [0.5, 0, 0.9], [0.6, 0, 0.1], [0.5, 5, 0.9],
             [0.6, 5, 0.9], [0.7, 5, 0.9]]
     assert best_grid_row(grid) == ([0.4, 0, 0.9], 6)
+
+
+def test_ties_that_are_only_isolated_peaks_widen_the_tolerance_to_a_plateau():
+    # Attention U-Net seed 10's validation F1@0.5 (machine C): within 0.02 of the best (0.944
+    # at 0.95 / 30) lie only one-point peaks at the grid's edges, 0.05 / 30 and 0.95 / 80; the
+    # plateau 0.20-0.60 at 0.917 is one nucleus lower
+    at_30 = [0.926, 0.918, 0.901, 0.917, 0.917, 0.917, 0.917, 0.917, 0.917, 0.917, 0.917,
+             0.917, 0.898, 0.898, 0.901, 0.882, 0.909, 0.917, 0.944]
+    at_80 = [0.909, 0.901, 0.901, 0.917, 0.917, 0.917, 0.917, 0.917, 0.917, 0.917, 0.898,
+             0.898, 0.879, 0.879, 0.882, 0.863, 0.907, 0.907, 0.926]
+    grid = [[round(0.05 * (i + 1), 2), m, s] for m, scores in ((30, at_30), (80, at_80))
+            for i, s in enumerate(scores)]
+    assert plateau_tolerance(grid, 0.02) == pytest.approx(0.027)  # 0.918 (0.05-0.10): a pair
+    assert best_grid_row(grid, 0.02) == ([0.4, 30, 0.917], 21)  # was 0.05, the grid's edge
+    assert best_grid_row(grid)[0] == [0.95, 30, 0.944]  # exact ties never widen
+    # at most twice the tolerance: with 0.01 (up to 0.02) no plateau is reached, as before
+    assert plateau_tolerance(grid, 0.01) == 0.01
+    assert best_grid_row(grid, 0.01)[0] == [0.95, 30, 0.944]
 
 
 def test_split_values_are_a_third_grid_axis_and_plateaus_stay_within_one_value():

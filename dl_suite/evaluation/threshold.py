@@ -238,7 +238,8 @@ def optimise_threshold(probs, trues, metric="dice", thresholds=None, min_sizes=(
                 "the best (%.4f), this is the middle of their widest run (of equally wide runs, "
                 "the one nearest 0.5; %.4f at 0.5).", metric,
                 chosen[2], chosen[0], chosen[1],
-                f", split value {chosen[3]:g}" if split_values else "", tied, used, widened,
+                f", split value {chosen[3]:g}" if split_values else "", tied,
+                used if widened else tolerance, widened,
                 result["best_score"], result["default_score"])
     return result
 
